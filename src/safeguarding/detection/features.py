@@ -1,0 +1,65 @@
+"""Text normalisation and hashed token features.
+
+Tokens are hashed into a fixed number of buckets with CRC-32, so the shipped model holds weights per
+bucket and never a vocabulary: no training sentence can be read back out of it. CRC-32 (not ``hash``)
+keeps the buckets identical across processes and machines.
+
+The functions here sit on the hot path of streaming scoring (tens of thousands of messages a second on
+one core), hence the small caches and the plain loops.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from zlib import crc32
+
+N_BUCKETS = 1 << 18
+"""Default hashing space; a model artifact records the value it was trained with."""
+
+MAX_CHARS = 2000
+"""Only the first characters of a message are scored: a 1 MB message costs the same as a long one."""
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\s\w]", re.UNICODE)
+_REPEAT_RE = re.compile(r"(.)\1{2,}")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, NFKC-fold, drop control characters and squeeze letters repeated 3+ times to two.
+
+    ``"Heyyyy   CUTIE!!!"`` becomes ``"heyy   cutie!!"``.
+    """
+    if len(text) > MAX_CHARS:
+        text = text[:MAX_CHARS]
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL_RE.sub(" ", text.lower())
+    return _REPEAT_RE.sub(r"\1\1", text)
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens (with a trailing ``'s``-style clitic) and single punctuation/emoji symbols."""
+    return _TOKEN_RE.findall(normalise(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _bucket(token: str, n_buckets: int) -> int:
+    return crc32(token.encode("utf-8", "surrogatepass")) % n_buckets
+
+
+def hashed_features(text: str, n_buckets: int = N_BUCKETS) -> list[int]:
+    """Bucket ids of unigrams and bigrams (with sentence boundary markers) of ``text``.
+
+    Repeated buckets are kept; callers decide whether to count or binarise them.
+    """
+    toks = tokens(text)
+    out = [_bucket(t, n_buckets) for t in toks]
+    prev = "<s>"
+    for t in toks:
+        out.append(_bucket(prev + " " + t, n_buckets))
+        prev = t
+    if toks:
+        out.append(_bucket(prev + " </s>", n_buckets))
+    return out
