@@ -1,0 +1,165 @@
+"""The grooming model's featurisation and scoring: one linear model over an author's message stream.
+
+Why this shape: an author's score is a logistic function of
+
+* the mean of his messages' L2-normalised hashed n-gram vectors (``text``), and
+* a small dense vector of behavioural features kept as counters (``dense``): how often he asks the other
+  side's age, location or whether they are alone, asks for secrecy, photos, a meeting or a move to another
+  app, offers gifts; whether *another* participant said they are a minor; whether he said he is one.
+
+Both parts are linear in per-message quantities, so a stream keeps only running sums: the text part is a
+scalar sum of per-message dot products, the dense part a few integer counters. Each message costs O(1)
+and the state is a few hundred bytes, yet streaming scores equal batch scores exactly (same code).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from safeguarding.detection.cues import CUE_STAGES, N_CUES, Cue, cue_flags, stated_age
+from safeguarding.detection.features import hashed_features, normalise
+
+# A second-person statement of a minor's age or youth ("ur 13", "you're only 14", "at your age").
+_YOU_MINOR_RE = re.compile(
+    r"\b(?:you(?:'re| are| r)?|ur|u r|u)\s+(?:only\s+|just\s+|like\s+)?(?:1[0-7]|[5-9])\b(?!\s*(?:min|hour|sec|day|%|:))"
+    r"|\b(?:at|for) (?:your|ur) age\b|\byou(?:'re| are)? (?:so |too )?young\b|\bur (?:so |too )?young\b"
+)
+
+MINOR_MAX_AGE = 17
+
+CUE_LIST: tuple[Cue, ...] = tuple(Cue(1 << i) for i in range(N_CUES))
+
+STAGE_BITS: tuple[int, ...] = tuple(
+    sum(int(c) for c, s in CUE_STAGES.items() if s == st) for st in dict.fromkeys(CUE_STAGES.values())
+)
+
+_INTERACTION_CUES: tuple[str, ...] = (
+    "SEXUAL",
+    "PHOTO_REQUEST",
+    "MEETING",
+    "SECRECY",
+    "OFF_PLATFORM",
+    "ALONE_QUESTION",
+    "GIFTS",
+)
+
+
+def dense_feature_names() -> list[str]:
+    """Names of the dense features, in vector order (used for explanations and the model card)."""
+    names = [f"rate:{c.name}" for c in CUE_LIST]
+    names += [f"any:{c.name}" for c in CUE_LIST]
+    names += [
+        "log_messages",
+        "distinct_stages",
+        "self_minor",
+        "self_adult",
+        "you_minor_rate",
+        "partner_minor",
+        "partner_adult",
+        "share_of_messages",
+    ]
+    names += [f"partner_minor*rate:{n}" for n in _INTERACTION_CUES]
+    names += [f"self_adult*rate:{n}" for n in _INTERACTION_CUES]
+    return names
+
+
+N_DENSE = len(dense_feature_names())
+_INTERACTION_IDX = tuple(CUE_LIST.index(Cue[n]) for n in _INTERACTION_CUES)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFeatures:
+    """What one message contributes: hashed buckets (with repeats), cue bitmask, self-stated age."""
+
+    buckets: list[int]
+    cues: int
+    age: int | None
+    you_minor: bool
+
+
+def featurise(text: str, n_buckets: int) -> MessageFeatures:
+    norm = normalise(text)
+    you_minor = bool(_YOU_MINOR_RE.search(norm)) if ("u" in norm) else False
+    return MessageFeatures(hashed_features(text, n_buckets), cue_flags(text), stated_age(text), you_minor)
+
+
+def l2_weights(buckets: list[int]) -> dict[int, float]:
+    """Per-bucket values of the message's L2-normalised count vector."""
+    counts: dict[int, int] = {}
+    for b in buckets:
+        counts[b] = counts.get(b, 0) + 1
+    if not counts:
+        return {}
+    inv = 1.0 / math.sqrt(sum(v * v for v in counts.values()))
+    return {b: v * inv for b, v in counts.items()}
+
+
+def stage_count(mask: int) -> int:
+    return sum(1 for bits in STAGE_BITS if mask & bits)
+
+
+def dense_vector(
+    n: int,
+    cue_counts: list[int],
+    cue_mask: int,
+    self_minor: bool,
+    self_adult: bool,
+    you_minor: int,
+    partner_minor: bool,
+    partner_adult: bool,
+    share: float,
+) -> list[float]:
+    """The dense behavioural features of one author at one moment (see :func:`dense_feature_names`)."""
+    inv = 1.0 / n if n else 0.0
+    rates = [c * inv for c in cue_counts]
+    out = rates + [1.0 if c else 0.0 for c in cue_counts]
+    out += [
+        math.log1p(n),
+        stage_count(cue_mask) / 8.0,
+        float(self_minor),
+        float(self_adult),
+        you_minor * inv,
+        float(partner_minor),
+        float(partner_adult),
+        share,
+    ]
+    pm = float(partner_minor)
+    sa = float(self_adult)
+    out += [pm * rates[i] for i in _INTERACTION_IDX]
+    out += [sa * rates[i] for i in _INTERACTION_IDX]
+    return out
+
+
+def is_minor_age(age: int | None) -> bool:
+    return age is not None and age <= MINOR_MAX_AGE
+
+
+def is_adult_age(age: int | None) -> bool:
+    return age is not None and age > MINOR_MAX_AGE
+
+
+@dataclass(frozen=True)
+class LinearWeights:
+    """Learned parameters: text weights per hash bucket, dense weights, intercept and Platt calibration."""
+
+    text: np.ndarray
+    dense: np.ndarray
+    intercept: float
+    calib_a: float = 1.0
+    calib_b: float = 0.0
+
+    @property
+    def n_buckets(self) -> int:
+        return int(self.text.shape[0])
+
+    def calibrate(self, margin: float) -> float:
+        """Platt-scaled probability from the raw linear margin."""
+        z = self.calib_a * margin + self.calib_b
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)

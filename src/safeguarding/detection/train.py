@@ -1,0 +1,262 @@
+"""``safeguarding train``: the seeded, reproducible training pipeline for the grooming detector.
+
+1. load every known source under DATA_DIR (see :mod:`safeguarding.detection.data`);
+2. split by group (a predator and his decoys, a conversation) into train and dev;
+3. build author-checkpoint rows with the streaming featurisation (:mod:`.training`);
+4. fit a logistic regression on train, choosing C on dev by source-balanced average precision;
+5. Platt-calibrate on dev, pick the alert threshold on dev for F0.5 (precision first);
+6. fit the stage tagger; write the artifact, its sha256 and the model card.
+
+Needs the ``train`` extra (scikit-learn, scipy). Nothing here runs at scoring time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from safeguarding.detection.artifact import save_artifact
+from safeguarding.detection.data import LabelledConversation, load_corpus, load_pj_pairs, split_of, windows
+from safeguarding.detection.features import N_BUCKETS
+from safeguarding.detection.metrics import average_precision, roc_auc
+from safeguarding.detection.model import CUE_LIST, LinearWeights
+from safeguarding.detection.streaming import DetectorConfig
+from safeguarding.detection.training import Rows, build_rows, source_balanced_weights
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "grooming-linear"
+MODEL_VERSION = "1.0.0"
+C_GRID = (0.05, 0.2, 1.0)
+EVAL_CHECKPOINTS = (10, 50, 200)
+
+
+@dataclass
+class TrainOptions:
+    seed: int = 0
+    dev_percent: int = 20
+    n_buckets: int = N_BUCKETS
+    max_conversations_per_source: int = 2500
+    nps_window: int = 60
+    min_messages: int = 3
+    min_support: int = 2
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    version: str
+    dev_metrics: dict[str, Any]
+    config: DetectorConfig
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _fingerprint(data_dir: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(data_dir.rglob("*")):
+        if p.is_file() and "heldout" not in p.parts:
+            h.update(str(p.relative_to(data_dir)).encode())
+            with p.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+    return h.hexdigest()
+
+
+def _records(data_dir: Path, opts: TrainOptions) -> Iterator[LabelledConversation]:
+    """All training records, large sources subsampled deterministically and chat rooms windowed."""
+    rng = random.Random(opts.seed)
+    by_source: dict[str, list[LabelledConversation]] = {}
+    for rec in load_corpus(data_dir):
+        if rec.source == "nps_chat":
+            for i, w in enumerate(windows(rec.conversation, opts.nps_window, opts.nps_window)):
+                by_source.setdefault(rec.source, []).append(
+                    LabelledConversation(w, rec.source, f"{rec.group}#{i}", rec.positive_authors, rec.label)
+                )
+            continue
+        by_source.setdefault(rec.source, []).append(rec)
+    pj = data_dir / "pj_koutli" / "pj_koutli_train.jsonl.gz"
+    if pj.is_file():
+        by_source["pj_pairs"] = list(load_pj_pairs(pj))
+    for source, recs in sorted(by_source.items()):
+        if len(recs) > opts.max_conversations_per_source and not any(r.label for r in recs):
+            recs = rng.sample(recs, opts.max_conversations_per_source)
+        log.info("source %s: %d conversations", source, len(recs))
+        yield from recs
+
+
+def _fit(x: Any, y: np.ndarray, w: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, solver="liblinear", max_iter=200, random_state=seed)
+    clf.fit(x, y, sample_weight=w)
+    return clf.coef_.ravel().astype(np.float64), float(clf.intercept_[0])
+
+
+def _stack(rows: Rows) -> Any:
+    from scipy.sparse import csr_matrix, hstack
+
+    return hstack([rows.text_matrix(), csr_matrix(rows.dense_matrix())], format="csr")
+
+
+def _platt(margins: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=1e4, solver="lbfgs")
+    clf.fit(margins.reshape(-1, 1), y, sample_weight=w)
+    return float(clf.coef_[0, 0]), float(clf.intercept_[0])
+
+
+def _weighted_fbeta(y: np.ndarray, flag: np.ndarray, w: np.ndarray, beta: float = 0.5) -> float:
+    tp = float(w[(y == 1) & flag].sum())
+    fp = float(w[(y == 0) & flag].sum())
+    fn = float(w[(y == 1) & ~flag].sum())
+    if tp == 0:
+        return 0.0
+    p, r = tp / (tp + fp), tp / (tp + fn)
+    b2 = beta * beta
+    return (1 + b2) * p * r / (b2 * p + r)
+
+
+def choose_threshold(probs: np.ndarray, y: np.ndarray, w: np.ndarray, eligible: np.ndarray) -> float:
+    """Threshold maximising class-balanced F0.5 on dev rows that pass the minimum-evidence rule."""
+    best_t, best_f = 0.5, -1.0
+    for t in np.round(np.arange(0.30, 0.991, 0.01), 2):
+        f = _weighted_fbeta(y, (probs >= t) & eligible, w)
+        if f > best_f + 1e-9:
+            best_t, best_f = float(t), f
+    return best_t
+
+
+def _binary(y: np.ndarray, flag: np.ndarray) -> dict[str, float]:
+    tp = int(((y == 1) & flag).sum())
+    fp = int(((y == 0) & flag).sum())
+    fn = int(((y == 1) & ~flag).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f05 = 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f05": round(f05, 4), "tp": tp, "fp": fp, "fn": fn}
+
+
+def dev_report(rows: Rows, probs: np.ndarray, eligible: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Per-source AUC on final rows, and flagged rates at 10/50/200 messages per author."""
+    y = np.asarray(rows.label)
+    src = np.asarray(rows.source)
+    n = np.asarray(rows.n_messages)
+    final = np.asarray(rows.final)
+    flag = (probs >= threshold) & eligible
+    out: dict[str, Any] = {"threshold": threshold, "by_source": {}, "at_messages": {}}
+    for s in sorted(set(rows.source)):
+        m = src == s
+        out["by_source"][s] = {
+            "rows": int(m.sum()),
+            "positives": int(y[m].sum()),
+            "flag_rate_negatives": round(float(flag[m & (y == 0)].mean()), 4) if (m & (y == 0)).any() else None,
+            "recall_positives": round(float(flag[m & (y == 1)].mean()), 4) if (m & (y == 1)).any() else None,
+        }
+    for k in EVAL_CHECKPOINTS:
+        # author-level at k messages: authors with at least k messages, scored at exactly k
+        m = n == k
+        if m.any():
+            out["at_messages"][str(k)] = {**_binary(y[m], flag[m]), "auc": round(roc_auc(y[m], probs[m]), 4)}
+    pj = (src == "pj_koutli") | ((src != "pj_pairs") & (y == 0))
+    m = pj & final
+    if m.any():
+        out["author_final_auc"] = round(roc_auc(y[m], probs[m]), 4)
+        out["author_final_ap"] = round(average_precision(y[m], probs[m]), 4)
+    return out
+
+
+def train(
+    data_dir: Path,
+    out_dir: Path,
+    opts: TrainOptions | None = None,
+    *,
+    progress: Callable[[str], None] = log.info,
+    extra_records: Iterable[LabelledConversation] = (),
+) -> TrainResult:
+    opts = opts or TrainOptions()
+    np.random.seed(opts.seed)
+    cue_bits = [int(c) for c in CUE_LIST]
+    recs = [*_records(data_dir, opts), *extra_records]
+    train_recs = [r for r in recs if split_of(r.group, dev_percent=opts.dev_percent) == "train"]
+    dev_recs = [r for r in recs if split_of(r.group, dev_percent=opts.dev_percent) == "dev"]
+    progress(f"records: {len(train_recs)} train, {len(dev_recs)} dev")
+    rtr = build_rows(train_recs, n_buckets=opts.n_buckets, n_cues=len(cue_bits), cue_bits=cue_bits)
+    rdv = build_rows(dev_recs, n_buckets=opts.n_buckets, n_cues=len(cue_bits), cue_bits=cue_bits)
+    progress(f"rows: {len(rtr)} train, {len(rdv)} dev")
+    xtr, xdv = _stack(rtr), _stack(rdv)
+    ytr, ydv = np.asarray(rtr.label), np.asarray(rdv.label)
+    wtr = source_balanced_weights(rtr.label, rtr.source)
+    wdv = source_balanced_weights(rdv.label, rdv.source)
+    best: tuple[float, float, np.ndarray, float] | None = None
+    for c in C_GRID:
+        coef, icpt = _fit(xtr, ytr, wtr, c, opts.seed)
+        ap = average_precision(ydv, xdv @ coef + icpt, sample_weight=wdv)
+        progress(f"C={c}: dev weighted AP {ap:.4f}")
+        if best is None or ap > best[1]:
+            best = (c, ap, coef, icpt)
+    assert best is not None
+    c, _, coef, icpt = best
+    margins = xdv @ coef + icpt
+    a, b = _platt(margins, ydv, wdv)
+    probs = 1.0 / (1.0 + np.exp(-(a * margins + b)))
+    eligible = (np.asarray(rdv.n_messages) >= opts.min_messages) & (np.asarray(rdv.support) >= opts.min_support)
+    threshold = choose_threshold(probs, ydv, wdv, eligible)
+    config = DetectorConfig(threshold=threshold, min_messages=opts.min_messages, min_support=opts.min_support)
+    weights = LinearWeights(
+        text=coef[: opts.n_buckets].astype(np.float32), dense=coef[opts.n_buckets :], intercept=icpt,
+        calib_a=a, calib_b=b,
+    )
+    report = dev_report(rdv, probs, eligible, threshold)
+    report["C"] = c
+    progress(f"threshold {threshold:.2f}; dev {report['at_messages']}")
+    tagger = _fit_tagger(data_dir, opts, progress)
+    fingerprint = _fingerprint(data_dir)
+    version = f"{MODEL_VERSION}+{fingerprint[:8]}"
+    counts = _counts(rtr, rdv)
+    info = {
+        "name": MODEL_NAME,
+        "data_fingerprint": fingerprint,
+        "seed": opts.seed,
+        "dev_metrics": report,
+        "row_counts": counts,
+        "sources": sorted(set(rtr.source) | set(rdv.source)),
+    }
+    from safeguarding.detection.card import render_model_card
+
+    card = render_model_card(version=version, info=info, config=config)
+    save_artifact(out_dir, weights=weights, config=config, version=version,
+                  tagger_arrays=tagger, info=info, model_card=card)
+    return TrainResult(out_dir, version, report, config, counts)
+
+
+def _fit_tagger(data_dir: Path, opts: TrainOptions, progress: Callable[[str], None]) -> dict[str, np.ndarray] | None:
+    path = data_dir / "grooming_stages_pan12_ugurluer" / "grooming_stages_train.jsonl"
+    if not path.is_file():
+        progress("no grooming-stage labels found: the stage tagger uses cue rules only")
+        return None
+    from safeguarding.detection.data import load_stage_items
+    from safeguarding.detection.stages import StageTagger
+
+    items = load_stage_items(path)
+    tagger = StageTagger(random_state=opts.seed).fit([i.text for i in items], [i.label for i in items])
+    return tagger.to_arrays()
+
+
+def _counts(rtr: Rows, rdv: Rows) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for name, rows in (("train", rtr), ("dev", rdv)):
+        for s, y, fin in zip(rows.source, rows.label, rows.final, strict=True):
+            d = out.setdefault(s, {})
+            key = f"{name}_{'pos' if y else 'neg'}_authors"
+            if fin:
+                d[key] = d.get(key, 0) + 1
+            d[f"{name}_rows"] = d.get(f"{name}_rows", 0) + 1
+    return out
