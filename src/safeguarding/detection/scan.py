@@ -21,6 +21,13 @@ from safeguarding.types import Assessment, Conversation
 Format = Literal["jsonl", "pan12"]
 
 
+def example_path() -> Path:
+    """The small example shipped with the package (synthetic conversations made by our generator)."""
+    from importlib import resources
+
+    return Path(str(resources.files("safeguarding") / "examples" / "example.jsonl"))
+
+
 def read_input(path: Path, fmt: Format) -> Iterator[Conversation]:
     if fmt == "pan12":
         from safeguarding.detection.data.pan12 import read_pan12

@@ -252,7 +252,8 @@ class Detector:
         if victim != state.suspect:
             del state.authors[victim]
 
-    def _eligible(self, s: AuthorState) -> bool:
+    def eligible(self, s: AuthorState) -> bool:
+        """Whether an author meets the alert rule now: risk over threshold with minimum evidence."""
         c = self.config
         return s.risk >= c.threshold and s.n >= c.min_messages and s.supports >= c.min_support
 
@@ -260,10 +261,12 @@ class Detector:
         if not state.authors:
             return Assessment(state.conversation, index, 0.0, False, None, None, (), model_version=self.version)
         top_author, top = max(state.authors.items(), key=lambda kv: kv[1].risk)
-        if not state.flagged and self._eligible(top):
-            state.flagged = True
-            state.alert_at = index
-            state.suspect = top_author
+        if not state.flagged and top.risk >= self.config.threshold:
+            ready = [(s.risk, a) for a, s in state.authors.items() if self.eligible(s)]
+            if ready:
+                state.flagged = True
+                state.alert_at = index
+                state.suspect = max(ready)[1]
         suspect = state.suspect if state.flagged else (top_author if top.risk >= 0.5 else None)
         focus = state.authors.get(suspect) if suspect else top
         if focus is None:
