@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from safeguarding.detection.cues import CUE_STAGES, N_CUES, Cue, cue_flags, stated_age
+from safeguarding.detection.cues import CUE_STAGES, N_CUES, Cue, cue_flags_and_age
 from safeguarding.detection.features import hashed_features, normalise
 
 # A second-person statement of a minor's age or youth ("ur 13", "you're only 14", "at your age").
@@ -84,7 +84,8 @@ class MessageFeatures:
 def featurise(text: str, n_buckets: int) -> MessageFeatures:
     norm = normalise(text)
     you_minor = bool(_YOU_MINOR_RE.search(norm)) if ("u" in norm) else False
-    return MessageFeatures(hashed_features(text, n_buckets), cue_flags(text), stated_age(text), you_minor)
+    cues, age = cue_flags_and_age(text)
+    return MessageFeatures(hashed_features(text, n_buckets), cues, age, you_minor)
 
 
 def l2_weights(buckets: list[int]) -> dict[int, float]:

@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from safeguarding.detection.cues import CUE_STAGES
 from safeguarding.detection.model import (
@@ -92,11 +93,10 @@ def stages_from_bits(bits: int) -> tuple[Stage, ...]:
     return tuple(s for i, s in enumerate(STAGES) if bits & (1 << i))
 
 
-class StageTaggerLike:
+class StageTaggerLike(Protocol):
     """What the detector needs from a stage tagger (see :mod:`safeguarding.detection.stages`)."""
 
-    def tag(self, text: str) -> tuple[Stage, ...]:  # pragma: no cover - protocol
-        raise NotImplementedError
+    def tag(self, text: str) -> tuple[Stage, ...]: ...
 
 
 class Detector:

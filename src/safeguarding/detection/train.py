@@ -16,7 +16,7 @@ import hashlib
 import logging
 import random
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +27,7 @@ from safeguarding.detection.data import LabelledConversation, load_corpus, load_
 from safeguarding.detection.features import N_BUCKETS
 from safeguarding.detection.metrics import average_precision, roc_auc
 from safeguarding.detection.model import CUE_LIST, LinearWeights
-from safeguarding.detection.streaming import DetectorConfig
+from safeguarding.detection.streaming import Detector, DetectorConfig
 from safeguarding.detection.training import Rows, build_rows, source_balanced_weights
 from safeguarding.types import Conversation, Message
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "grooming-linear"
 MODEL_VERSION = "1.0.0"
-C_GRID = (0.05, 0.2, 1.0)
+C_GRID = (1.0, 4.0, 16.0)
 EVAL_CHECKPOINTS = (10, 50, 200)
 
 
@@ -147,11 +147,44 @@ def _weighted_fbeta(y: np.ndarray, flag: np.ndarray, w: np.ndarray, beta: float 
     return (1 + b2) * p * r / (b2 * p + r)
 
 
-def choose_threshold(probs: np.ndarray, y: np.ndarray, w: np.ndarray, eligible: np.ndarray) -> float:
-    """Threshold maximising class-balanced F0.5 on dev rows that pass the minimum-evidence rule."""
+def author_peaks(det: Detector, records: Iterable[LabelledConversation]) -> list[tuple[str, int, dict[int, float]]]:
+    """Stream records with ``det`` (threshold ignored) and note, per author, his highest alert-eligible risk
+    after his first k messages for k in :data:`EVAL_CHECKPOINTS` (only for authors who sent k messages).
+    """
+    out: list[tuple[str, int, dict[int, float]]] = []
+    for rec in records:
+        state = det.new_state(rec.conversation.id)
+        peak: dict[str, float] = {}
+        at: dict[str, dict[int, float]] = {}
+        for m in rec.conversation.messages:
+            det.update(state, m)
+            s = state.authors.get(m.author)
+            if s is None:
+                continue
+            for name, other in state.authors.items():
+                if other.n >= det.config.min_messages and other.supports >= det.config.min_support:
+                    peak[name] = max(peak.get(name, 0.0), other.risk)
+            if s.n in EVAL_CHECKPOINTS:
+                at.setdefault(m.author, {})[s.n] = peak.get(m.author, 0.0)
+        for author, ks in at.items():
+            out.append((rec.source, int(author in rec.positive_authors), ks))
+    return out
+
+
+def choose_threshold(peaks: list[tuple[str, int, dict[int, float]]]) -> float:
+    """Alert threshold maximising class-balanced F0.5 (precision first) pooled over authors scored after
+    10, 50 and 200 of their messages, as the streaming detector with its evidence rule would alert.
+    Chosen on the dev split only.
+    """
+    rows = [(src, y, v) for src, y, ks in peaks for v in ks.values()]
+    if not rows:
+        return 0.5
+    y = np.asarray([r[1] for r in rows])
+    v = np.asarray([r[2] for r in rows])
+    w = source_balanced_weights(list(y), [r[0] for r in rows])
     best_t, best_f = 0.5, -1.0
     for t in np.round(np.arange(0.30, 0.991, 0.01), 2):
-        f = _weighted_fbeta(y, (probs >= t) & eligible, w)
+        f = _weighted_fbeta(y, v >= t, w)
         if f > best_f + 1e-9:
             best_t, best_f = float(t), f
     return best_t
@@ -165,35 +198,6 @@ def _binary(y: np.ndarray, flag: np.ndarray) -> dict[str, float]:
     r = tp / (tp + fn) if tp + fn else 0.0
     f05 = 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
     return {"precision": round(p, 4), "recall": round(r, 4), "f05": round(f05, 4), "tp": tp, "fp": fp, "fn": fn}
-
-
-def dev_report(rows: Rows, probs: np.ndarray, eligible: np.ndarray, threshold: float) -> dict[str, Any]:
-    """Per-source AUC on final rows, and flagged rates at 10/50/200 messages per author."""
-    y = np.asarray(rows.label)
-    src = np.asarray(rows.source)
-    n = np.asarray(rows.n_messages)
-    final = np.asarray(rows.final)
-    flag = (probs >= threshold) & eligible
-    out: dict[str, Any] = {"threshold": threshold, "by_source": {}, "at_messages": {}}
-    for s in sorted(set(rows.source)):
-        m = src == s
-        out["by_source"][s] = {
-            "rows": int(m.sum()),
-            "positives": int(y[m].sum()),
-            "flag_rate_negatives": round(float(flag[m & (y == 0)].mean()), 4) if (m & (y == 0)).any() else None,
-            "recall_positives": round(float(flag[m & (y == 1)].mean()), 4) if (m & (y == 1)).any() else None,
-        }
-    for k in EVAL_CHECKPOINTS:
-        # author-level at k messages: authors with at least k messages, scored at exactly k
-        m = n == k
-        if m.any():
-            out["at_messages"][str(k)] = {**_binary(y[m], flag[m]), "auc": round(roc_auc(y[m], probs[m]), 4)}
-    pj = (src == "pj_koutli") | ((src != "pj_koutli_pairs") & (y == 0))
-    m = pj & final
-    if m.any():
-        out["author_final_auc"] = round(roc_auc(y[m], probs[m]), 4)
-        out["author_final_ap"] = round(average_precision(y[m], probs[m]), 4)
-    return out
 
 
 def train(
@@ -229,18 +233,26 @@ def train(
     c, _, coef, icpt = best
     margins = xdv @ coef + icpt
     a, b = _platt(margins, ydv, wdv)
-    probs = 1.0 / (1.0 + np.exp(-(a * margins + b)))
-    eligible = (np.asarray(rdv.n_messages) >= opts.min_messages) & (np.asarray(rdv.support) >= opts.min_support)
-    threshold = choose_threshold(probs, ydv, wdv, eligible)
-    config = DetectorConfig(threshold=threshold, min_messages=opts.min_messages, min_support=opts.min_support)
     weights = LinearWeights(
         text=coef[: opts.n_buckets].astype(np.float32), dense=coef[opts.n_buckets :], intercept=icpt,
         calib_a=a, calib_b=b,
     )
-    report = dev_report(rdv, probs, eligible, threshold)
-    report["C"] = c
-    progress(f"threshold {threshold:.2f}; dev {report['at_messages']}")
+    config = DetectorConfig(threshold=0.0, min_messages=opts.min_messages, min_support=opts.min_support)
+    progress("streaming the dev split to choose the alert threshold")
+    threshold = choose_threshold(author_peaks(Detector(weights, config, version="dev"), dev_recs))
+    config = replace(config, threshold=threshold)
     tagger = _fit_tagger(data_dir, opts, progress)
+    tagger_obj = None
+    if tagger is not None:
+        from safeguarding.detection.stages import StageTagger
+
+        tagger_obj = StageTagger.from_arrays(tagger)
+    from safeguarding.detection.evaluate import evaluate_records
+
+    report = evaluate_records(Detector(weights, config, version="dev", tagger=tagger_obj), dev_recs)
+    report["C"] = c
+    report["threshold"] = threshold
+    progress(f"threshold {threshold:.2f}; dev at k messages: {report['at_messages']}")
     fingerprint = _fingerprint(data_dir)
     version = f"{MODEL_VERSION}+{fingerprint[:8]}"
     counts = _counts(rtr, rdv)
@@ -266,14 +278,10 @@ def _fit_tagger(data_dir: Path, opts: TrainOptions, progress: Callable[[str], No
         progress("no grooming-stage labels found: the stage tagger uses cue rules only")
         return None
     from safeguarding.detection.data import load_stage_items
-
-    try:
-        from safeguarding.detection.stages import StageTagger
-    except ImportError:  # pragma: no cover - during development only
-        return None
+    from safeguarding.detection.stages import train_stage_tagger
 
     items = load_stage_items(path)
-    tagger = StageTagger(random_state=opts.seed).fit([i.text for i in items], [i.label for i in items])
+    tagger = train_stage_tagger([(i.text, i.label, i.group) for i in items], random_state=opts.seed)
     return tagger.to_arrays()
 
 
