@@ -1,7 +1,8 @@
 """Detector benchmark: throughput and accuracy side by side with a keyword baseline, in one run.
 
-    python benchmarks/bench_detector.py                       # throughput, load time, memory on synthetic chat
-    python benchmarks/bench_detector.py --data ../shared/data --lookalikes benchmarks/data/lookalikes_dev.jsonl
+    python benchmarks/bench_detector.py    # throughput, load time and memory on synthetic chat
+    python benchmarks/bench_detector.py --data ../shared/data \
+        --lookalikes benchmarks/data/lookalikes_dev.jsonl
 
 Prints messages/s of streaming on one core (the detector and the baseline), model load time, peak RSS,
 and, given data, author-level F0.5 at 10/50/200 messages and conversation ROC-AUC on the *test* part of
@@ -97,8 +98,13 @@ def baseline_eval(records: Sequence[LabelledConversation], threshold: float) -> 
             p = tp / (tp + fp) if tp + fp else 0.0
             rec = tp / (tp + fn) if tp + fn else 0.0
             f05 = 1.25 * p * rec / (0.25 * p + rec) if p + rec else 0.0
-            out[str(k)] = {"precision": round(p, 4), "recall": round(rec, 4), "f05": round(f05, 4),
-                           "auc": round(roc_auc(y, s), 4), "authors": len(y)}
+            out[str(k)] = {
+                "precision": round(p, 4),
+                "recall": round(rec, 4),
+                "f05": round(f05, 4),
+                "auc": round(roc_auc(y, s), 4),
+                "authors": len(y),
+            }
     return out
 
 
@@ -108,8 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--lookalikes", type=Path, help="labelled look-alike JSONL")
     ap.add_argument("--model", type=Path, help="model directory (default: bundled)")
     ap.add_argument("--synthetic", type=int, default=400, help="synthetic conversations for throughput")
-    ap.add_argument("--baseline-threshold", type=float, default=0.2,
-                    help="keyword fraction that flags an author (fixed a priori, not tuned)")
+    ap.add_argument(
+        "--baseline-threshold",
+        type=float,
+        default=0.2,
+        help="keyword fraction that flags an author (fixed a priori, not tuned)",
+    )
     args = ap.parse_args(argv)
     random.seed(0)
     report: dict[str, object] = {"when": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -122,8 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data is not None:
         from safeguarding.detection.train import TrainOptions, load_records, partition
 
-        recs = [r for r in load_records(args.data, TrainOptions(max_conversations_per_source=10**9))
-                if partition(r.group) == "test"]
+        recs = [
+            r
+            for r in load_records(args.data, TrainOptions(max_conversations_per_source=10**9))
+            if partition(r.group) == "test"
+        ]
         t0 = time.perf_counter()
         report["detector_test"] = ev.evaluate_records(det, recs)
         dt = time.perf_counter() - t0

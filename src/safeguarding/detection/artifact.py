@@ -126,7 +126,10 @@ def load_arrays(model_dir: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]
 def weights_from_arrays(arrays: dict[str, np.ndarray]) -> LinearWeights:
     sc = arrays["scalars"]
     return LinearWeights(
-        text=arrays["text"], dense=arrays["dense"], intercept=float(sc[0]), calib_a=float(sc[1]),
+        text=arrays["text"],
+        dense=arrays["dense"],
+        intercept=float(sc[0]),
+        calib_a=float(sc[1]),
         calib_b=float(sc[2]),
     )
 

@@ -31,8 +31,14 @@ def _fmt(v: Any) -> str:
 def render_model_card(*, version: str, info: dict[str, Any], config: DetectorConfig) -> str:
     dev = info["dev_metrics"]
     src_rows = [
-        [s, _fmt(d["authors"]), _fmt(d["positive_authors"]), _fmt(d["recall"]), _fmt(d["false_alert_rate"]),
-         _fmt(d.get("conversation_auc"))]
+        [
+            s,
+            _fmt(d["authors"]),
+            _fmt(d["positive_authors"]),
+            _fmt(d["recall"]),
+            _fmt(d["false_alert_rate"]),
+            _fmt(d.get("conversation_auc")),
+        ]
         for s, d in dev["by_source"].items()
     ]
     at_rows = [
@@ -42,11 +48,16 @@ def render_model_card(*, version: str, info: dict[str, Any], config: DetectorCon
     p1 = dev["pan12_problem1"]
     lat = dev["latency"]
     count_rows = [
-        [s, *(_fmt(c.get(k, 0)) for k in ("train_pos_authors", "train_neg_authors", "dev_pos_authors",
-                                           "dev_neg_authors"))]
+        [
+            s,
+            *(
+                _fmt(c.get(k, 0))
+                for k in ("train_pos_authors", "train_neg_authors", "dev_pos_authors", "dev_neg_authors")
+            ),
+        ]
         for s, c in info["row_counts"].items()
     ]
-    return f"""# Model card — {info['name']} {version}
+    return f"""# Model card — {info["name"]} {version}
 
 ## Intended use
 Triage for trained human moderators: the detector reads a chat message by message and raises an alert
@@ -70,11 +81,11 @@ class-balanced F0.5, precision first) **and** the author has sent ≥ {config.mi
 never alerts). Alerts are sticky for the conversation.
 
 ## Data
-Seed {info['seed']}; data fingerprint `{info['data_fingerprint'][:16]}…` (sha256 over the training files).
+Seed {info["seed"]}; data fingerprint `{info["data_fingerprint"][:16]}…` (sha256 over the training files).
 Split by group (a predator and his decoys together; a conversation never straddles train and dev), 80/20.
 Author rows per source (an author in one conversation; PJ streams are one author each):
 
-{_table(count_rows, ['source', 'train +', 'train −', 'dev +', 'dev −'])}
+{_table(count_rows, ["source", "train +", "train −", "dev +", "dev −"])}
 
 Positives: Perverted-Justice predators (PJ streams and approximate PJ predator/decoy interleavings),
 PAN12 predators in the VTPAN segments and the toy excerpt. Negatives: the PJ decoys (adults posing as
@@ -89,18 +100,19 @@ evaluate DATA_DIR` reports the untouched test split (see `docs/benchmarks.md`).
 
 Author level, flagged after at most k of the author's own messages (authors with ≥ k messages):
 
-{_table(at_rows, ['k messages', 'authors', 'precision', 'recall', 'F0.5'])}
+{_table(at_rows, ["k messages", "authors", "precision", "recall", "F0.5"])}
 
-PAN12 problem 1 over author ids: precision {_fmt(p1['precision'])}, recall {_fmt(p1['recall'])},
-F1 {_fmt(p1['f1'])}, F0.5 {_fmt(p1['f05'])}. Latency-weighted F1 over conversations
-{_fmt(lat['f_latency'])} (F1 {_fmt(lat['f1'])}, speed {_fmt(lat['speed'])}, median delay
-{_fmt(lat['median_delay'])} messages, p={_fmt(lat['p'])}).
+PAN12 problem 1 over author ids: precision {_fmt(p1["precision"])}, recall {_fmt(p1["recall"])},
+F1 {_fmt(p1["f1"])}, F0.5 {_fmt(p1["f05"])}. Latency-weighted F1 over conversations
+{_fmt(lat["f_latency"])} (F1 {_fmt(lat["f1"])}, speed {_fmt(lat["speed"])}, median delay
+{_fmt(lat["median_delay"])} messages, p={_fmt(lat["p"])}).
 
-By source: recall on predators, false-alert rate on other authors, conversation ROC-AUC where both classes occur.
+By source: recall on predators, false-alert rate on other authors, conversation ROC-AUC where both
+classes occur.
 
-{_table(src_rows, ['source', 'authors', 'predators', 'recall', 'false alerts', 'conv. AUC'])}
+{_table(src_rows, ["source", "authors", "predators", "recall", "false alerts", "conv. AUC"])}
 
-Regularisation C={dev.get('C')} chosen on dev by source-balanced average precision.
+Regularisation C={dev.get("C")} chosen on dev by source-balanced average precision.
 
 ## Known failure modes
 - **Narrow positives.** All positives are Perverted-Justice-style chats with adult decoys from the 2000s;

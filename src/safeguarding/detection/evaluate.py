@@ -70,7 +70,12 @@ def trace(det: Detector, rec: LabelledConversation) -> ConversationTrace:
             if tr is not None and tr.first_alert_k is None and det.eligible(s):
                 tr.first_alert_k = tr.n
     return ConversationTrace(
-        rec.conversation.id, rec.source, rec.label, risk, alert_at, len(rec.conversation.messages),
+        rec.conversation.id,
+        rec.source,
+        rec.label,
+        risk,
+        alert_at,
+        len(rec.conversation.messages),
         list(traces.values()),
     )
 
@@ -99,13 +104,18 @@ def summarise(traces: list[ConversationTrace]) -> dict[str, Any]:
     for k in CHECKPOINTS:
         sel = [a for a in authors if a.n >= k]
         if sel:
-            s = _scores([a.first_alert_k is not None and a.first_alert_k <= k for a in sel], [a.label for a in sel])
+            s = _scores(
+                [a.first_alert_k is not None and a.first_alert_k <= k for a in sel], [a.label for a in sel]
+            )
             at[str(k)] = {**_fmt(s), "authors": len(sel)}
     out["at_messages"] = at
     lat = latency_weighted_f1([t.label for t in traces], [t.alert_at for t in traces])
     out["latency"] = {
-        "f1": round(lat.f1, 4), "speed": round(lat.speed, 4), "f_latency": round(lat.f_latency, 4),
-        "median_delay": lat.median_delay, "p": round(lat.p, 5),
+        "f1": round(lat.f1, 4),
+        "speed": round(lat.speed, 4),
+        "f_latency": round(lat.f_latency, 4),
+        "median_delay": lat.median_delay,
+        "p": round(lat.p, 5),
     }
     y = [t.label for t in traces]
     if 0 < sum(y) < len(y):
@@ -120,7 +130,9 @@ def summarise(traces: list[ConversationTrace]) -> dict[str, Any]:
             "authors": len(sa),
             "positive_authors": len(pos),
             "recall": round(sum(a.first_alert_k is not None for a in pos) / len(pos), 4) if pos else None,
-            "false_alert_rate": round(sum(a.first_alert_k is not None for a in neg) / len(neg), 4) if neg else None,
+            "false_alert_rate": round(sum(a.first_alert_k is not None for a in neg) / len(neg), 4)
+            if neg
+            else None,
         }
         ys = [t.label for t in st]
         if 0 < sum(ys) < len(ys):
@@ -149,12 +161,12 @@ def evaluate_lookalikes(det: Detector, path: Path) -> dict[str, Any]:
     rows = []
     for conv in read_jsonl(path):
         a = det.assess(conv)
-        y, cat = labels[conv.id]
-        rows.append((y, cat, a.risk, a.flagged))
-    y = [r[0] for r in rows]
+        label, cat = labels[conv.id]
+        rows.append((label, cat, a.risk, a.flagged))
+    ys = [r[0] for r in rows]
     out: dict[str, Any] = {"conversations": len(rows)}
-    if 0 < sum(y) < len(y):
-        out["auc"] = round(roc_auc(y, [r[2] for r in rows]), 4)
+    if 0 < sum(ys) < len(ys):
+        out["auc"] = round(roc_auc(ys, [r[2] for r in rows]), 4)
     neg = [r for r in rows if r[0] == 0]
     pos = [r for r in rows if r[0] == 1]
     out["false_positive_rate"] = round(sum(r[3] for r in neg) / len(neg), 4) if neg else None
@@ -174,8 +186,13 @@ def evaluate_pan12(det: Detector, xml: Path, predators: Path) -> dict[str, Any]:
 
     truth = read_predator_ids(predators)
     recs = (
-        LabelledConversation(c, "pan12", c.id, frozenset(a for a in c.authors if a in truth),
-                             int(any(a in truth for a in c.authors)))
+        LabelledConversation(
+            c,
+            "pan12",
+            c.id,
+            frozenset(a for a in c.authors if a in truth),
+            int(any(a in truth for a in c.authors)),
+        )
         for c in read_pan12(xml)
     )
     return evaluate_records(det, recs)

@@ -22,21 +22,27 @@ MAX_CHARS = 2000
 """Only the first characters of a message are scored: a 1 MB message costs the same as a long one."""
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\s\w]", re.UNICODE)
+_REPEAT3_RE = re.compile(r"(.)\1\1")
 _REPEAT_RE = re.compile(r"(.)\1{2,}")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def normalise(text: str) -> str:
-    """Lower-case, NFKC-fold, drop control characters and squeeze letters repeated 3+ times to two.
+    """Lower-case, NFKC-fold, typographic apostrophes to ``'``, control characters to spaces, and letters
+    repeated 3+ times squeezed to two: ``"Heyyyy   CUTIE!!!"`` becomes ``"heyy   cutie!!"``.
 
-    ``"Heyyyy   CUTIE!!!"`` becomes ``"heyy   cutie!!"``.
+    Each costly step runs only when a cheap test says it would change something: this is on the hot path.
     """
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    text = _CONTROL_RE.sub(" ", text.lower())
-    return _REPEAT_RE.sub(r"\1\1", text)
+        text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
+    text = text.lower()
+    if not text.isprintable():
+        text = _CONTROL_RE.sub(" ", text)
+    if _REPEAT3_RE.search(text):
+        text = _REPEAT_RE.sub(r"\1\1", text)
+    return text
 
 
 def tokens(text: str) -> list[str]:

@@ -6,7 +6,12 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-from safeguarding.detection.artifact import config_from_manifest, load_arrays, tagger_arrays, weights_from_arrays
+from safeguarding.detection.artifact import (
+    config_from_manifest,
+    load_arrays,
+    tagger_arrays,
+    weights_from_arrays,
+)
 from safeguarding.detection.streaming import Detector
 from safeguarding.errors import ModelError
 
@@ -45,5 +50,8 @@ def _load(model_dir: Path) -> Detector:
 
         tagger = StageTagger.from_arrays(t_arrays)
     return Detector(
-        weights_from_arrays(arrays), config_from_manifest(manifest), version=str(manifest["version"]), tagger=tagger
+        weights_from_arrays(arrays),
+        config_from_manifest(manifest),
+        version=str(manifest["version"]),
+        tagger=tagger,
     )

@@ -25,7 +25,8 @@ from safeguarding.detection.features import hashed_features, normalise
 
 # A second-person statement of a minor's age or youth ("ur 13", "you're only 14", "at your age").
 _YOU_MINOR_RE = re.compile(
-    r"\b(?:you(?:'re| are| r)?|ur|u r|u)\s+(?:only\s+|just\s+|like\s+)?(?:1[0-7]|[5-9])\b(?!\s*(?:min|hour|sec|day|%|:))"
+    r"\b(?:you(?:'re| are| r)?|ur|u r|u)\s+(?:only\s+|just\s+|like\s+)?(?:1[0-7]|[5-9])\b"
+    r"(?!\s*(?:min|hour|sec|day|%|:))"
     r"|\b(?:at|for) (?:your|ur) age\b|\byou(?:'re| are)? (?:so |too )?young\b|\bur (?:so |too )?young\b"
 )
 
@@ -64,6 +65,8 @@ def dense_feature_names() -> list[str]:
     ]
     names += [f"partner_minor*rate:{n}" for n in _INTERACTION_CUES]
     names += [f"self_adult*rate:{n}" for n in _INTERACTION_CUES]
+    names += [f"partner_adult*rate:{n}" for n in _INTERACTION_CUES]
+    names += [f"self_minor*rate:{n}" for n in _INTERACTION_CUES]
     return names
 
 
@@ -132,6 +135,10 @@ def dense_vector(
     sa = float(self_adult)
     out += [pm * rates[i] for i in _INTERACTION_IDX]
     out += [sa * rates[i] for i in _INTERACTION_IDX]
+    pa = float(partner_adult)
+    sm = float(self_minor)
+    out += [pa * rates[i] for i in _INTERACTION_IDX]
+    out += [sm * rates[i] for i in _INTERACTION_IDX]
     return out
 
 

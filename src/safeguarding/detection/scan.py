@@ -69,7 +69,9 @@ def scan_authors(det: Detector, conversations: Iterable[Conversation]) -> Iterat
         yield {"author": author, "risk": round(risk[author], 4), "flagged": flagged[author]}
 
 
-def run_scan(det: Detector, src: Path, out: Path | None, *, fmt: Format = "jsonl", authors: bool = False) -> int:
+def run_scan(
+    det: Detector, src: Path, out: Path | None, *, fmt: Format = "jsonl", authors: bool = False
+) -> int:
     """Score ``src`` into ``out`` (stdout when None) atomically; return the number of lines written."""
     convs = read_input(src, fmt)
     lines = scan_authors(det, convs) if authors else scan_conversations(det, convs)

@@ -25,7 +25,16 @@ from safeguarding.detection.model import (
     l2_weights,
 )
 from safeguarding.errors import InputError
-from safeguarding.types import STAGES, Assessment, AuthorRisk, Conversation, DrivingMessage, Message, Reason, Stage
+from safeguarding.types import (
+    STAGES,
+    Assessment,
+    AuthorRisk,
+    Conversation,
+    DrivingMessage,
+    Message,
+    Reason,
+    Stage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -141,14 +150,28 @@ class Detector:
     def dump_state(self, state: ConversationState) -> bytes:
         authors = {
             a: [
-                s.n, s.first, round(s.text_sum, 9), s.cue_counts, s.cue_mask, int(s.self_minor),
-                int(s.self_adult), s.you_minor, s.supports, s.top,
+                s.n,
+                s.first,
+                round(s.text_sum, 9),
+                s.cue_counts,
+                s.cue_mask,
+                int(s.self_minor),
+                int(s.self_adult),
+                s.you_minor,
+                s.supports,
+                s.top,
             ]
             for a, s in state.authors.items()
         }
         doc = {
-            "f": STATE_FORMAT, "c": state.conversation, "n": state.n, "a": authors,
-            "fl": int(state.flagged), "at": state.alert_at, "s": state.suspect, "v": state.model_version,
+            "f": STATE_FORMAT,
+            "c": state.conversation,
+            "n": state.n,
+            "a": authors,
+            "fl": int(state.flagged),
+            "at": state.alert_at,
+            "s": state.suspect,
+            "v": state.model_version,
         }
         return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -158,13 +181,24 @@ class Detector:
             if doc.get("f") != STATE_FORMAT:
                 raise InputError(f"unsupported detector state format {doc.get('f')!r}")
             state = ConversationState(
-                conversation=doc["c"], n=doc["n"], flagged=bool(doc["fl"]), alert_at=doc["at"],
-                suspect=doc["s"], model_version=doc["v"],
+                conversation=doc["c"],
+                n=doc["n"],
+                flagged=bool(doc["fl"]),
+                alert_at=doc["at"],
+                suspect=doc["s"],
+                model_version=doc["v"],
             )
             for a, v in doc["a"].items():
                 s = AuthorState(
-                    n=v[0], first=v[1], text_sum=v[2], cue_counts=list(v[3]), cue_mask=v[4],
-                    self_minor=bool(v[5]), self_adult=bool(v[6]), you_minor=v[7], supports=v[8],
+                    n=v[0],
+                    first=v[1],
+                    text_sum=v[2],
+                    cue_counts=list(v[3]),
+                    cue_mask=v[4],
+                    self_minor=bool(v[5]),
+                    self_adult=bool(v[6]),
+                    you_minor=v[7],
+                    supports=v[8],
                     top=[list(t) for t in v[9]],
                 )
                 state.authors[a] = s
@@ -259,7 +293,9 @@ class Detector:
 
     def _assessment(self, state: ConversationState, index: int) -> Assessment:
         if not state.authors:
-            return Assessment(state.conversation, index, 0.0, False, None, None, (), model_version=self.version)
+            return Assessment(
+                state.conversation, index, 0.0, False, None, None, (), model_version=self.version
+            )
         top_author, top = max(state.authors.items(), key=lambda kv: kv[1].risk)
         if not state.flagged and top.risk >= self.config.threshold:
             ready = [(s.risk, a) for a, s in state.authors.items() if self.eligible(s)]
@@ -298,11 +334,18 @@ class Detector:
             model_version=self.version,
         )
 
-    def _reasons(self, state: ConversationState, s: AuthorState, stages: tuple[Stage, ...]) -> tuple[Reason, ...]:
+    def _reasons(
+        self, state: ConversationState, s: AuthorState, stages: tuple[Stage, ...]
+    ) -> tuple[Reason, ...]:
         out: list[Reason] = []
         if state.flagged:
-            out.append(Reason("alert", f"risk reached the alert threshold {self.config.threshold:.2f} "
-                                       f"after message {state.alert_at} with {s.supports} supporting messages"))
+            out.append(
+                Reason(
+                    "alert",
+                    f"risk reached the alert threshold {self.config.threshold:.2f} "
+                    f"after message {state.alert_at} with {s.supports} supporting messages",
+                )
+            )
         for st in stages:
             out.append(Reason(f"stage:{st.value}", f"messages show the grooming stage '{st.value}'"))
         return tuple(out)

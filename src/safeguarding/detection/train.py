@@ -23,19 +23,26 @@ from typing import Any, Literal
 import numpy as np
 
 from safeguarding.detection.artifact import save_artifact
-from safeguarding.detection.data import LabelledConversation, load_corpus, load_pj_pairs, split_of, window_records
+from safeguarding.detection.data import (
+    LabelledConversation,
+    load_corpus,
+    load_pj_pairs,
+    split_of,
+    window_records,
+)
 from safeguarding.detection.features import N_BUCKETS
-from safeguarding.detection.metrics import average_precision, roc_auc
+from safeguarding.detection.metrics import average_precision
 from safeguarding.detection.model import CUE_LIST, LinearWeights
 from safeguarding.detection.streaming import Detector, DetectorConfig
 from safeguarding.detection.training import Rows, build_rows, source_balanced_weights
+from safeguarding.synth import make_dataset
 from safeguarding.types import Conversation, Message
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "grooming-linear"
 MODEL_VERSION = "1.0.0"
-C_GRID = (1.0, 4.0, 16.0)
+C_GRID = (4.0, 16.0, 64.0)
 EVAL_CHECKPOINTS = (10, 50, 200)
 
 
@@ -47,6 +54,7 @@ class TrainOptions:
     nps_window: int = 60
     min_messages: int = 3
     min_support: int = 2
+    synthetic_conversations: int = 3000
 
 
 @dataclass
@@ -82,6 +90,11 @@ def _fingerprint(data_dir: Path) -> str:
 def load_records(data_dir: Path, opts: TrainOptions) -> Iterator[LabelledConversation]:
     """All records, large benign sources subsampled deterministically and chat rooms windowed.
 
+    Our own synthetic conversations (:mod:`safeguarding.synth`: benign look-alike kinds such as surprise
+    parties, coaches with parents informed, adults dating, teens meeting at the mall, and grooming
+    escalations through game gifts and app moves) are added, one source per kind, so that "secret",
+    "how old are you" and "meet me" alone do not mean grooming.
+
     PAN12 VTPAN segments carry no author ids (only a conversation label), so each is cut into
     pseudo-messages of a few words by one pseudo-author who is positive when the segment is: they add
     PAN12-era conversation text, including the adult sexual chat of its negatives.
@@ -95,9 +108,15 @@ def load_records(data_dir: Path, opts: TrainOptions) -> Iterator[LabelledConvers
         if rec.source == "pan12_vtpan":
             rec = _chunk_segment(rec)
         by_source.setdefault(rec.source, []).append(rec)
-    pj = data_dir / "pj_koutli" / "pj_koutli_train.jsonl.gz"
-    if pj.is_file():
-        by_source["pj_koutli_pairs"] = list(load_pj_pairs(pj))
+    for pj in sorted((data_dir / "pj_koutli").glob("*.jsonl.gz")):
+        by_source.setdefault("pj_koutli_pairs", []).extend(load_pj_pairs(pj))
+    for syn in make_dataset(opts.synthetic_conversations, opts.seed):
+        positives = frozenset({syn.suspect}) if syn.label and syn.suspect else frozenset()
+        by_source.setdefault(f"synthetic:{syn.kind}", []).append(
+            LabelledConversation(
+                syn.conversation, f"synthetic:{syn.kind}", syn.conversation.id, positives, syn.label
+            )
+        )
     for source, recs in sorted(by_source.items()):
         if len(recs) > opts.max_conversations_per_source and not any(r.label for r in recs):
             recs = rng.sample(recs, opts.max_conversations_per_source)
@@ -110,8 +129,9 @@ def _chunk_segment(rec: LabelledConversation, words: int = 12) -> LabelledConver
     author = "segment"
     msgs = tuple(Message(author, " ".join(text[i : i + words])) for i in range(0, len(text), words))
     conv = Conversation(rec.conversation.id, msgs, rec.conversation.source)
-    return LabelledConversation(conv, rec.source, rec.group, frozenset({author}) if rec.label else frozenset(),
-                                rec.label)
+    return LabelledConversation(
+        conv, rec.source, rec.group, frozenset({author}) if rec.label else frozenset(), rec.label
+    )
 
 
 def _fit(x: Any, y: np.ndarray, w: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float]:
@@ -147,7 +167,9 @@ def _weighted_fbeta(y: np.ndarray, flag: np.ndarray, w: np.ndarray, beta: float 
     return (1 + b2) * p * r / (b2 * p + r)
 
 
-def author_peaks(det: Detector, records: Iterable[LabelledConversation]) -> list[tuple[str, int, dict[int, float]]]:
+def author_peaks(
+    det: Detector, records: Iterable[LabelledConversation]
+) -> list[tuple[str, int, dict[int, float]]]:
     """Stream records with ``det`` (threshold ignored) and note, per author, his highest alert-eligible risk
     after his first k messages for k in :data:`EVAL_CHECKPOINTS` (only for authors who sent k messages).
     """
@@ -197,7 +219,14 @@ def _binary(y: np.ndarray, flag: np.ndarray) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f05 = 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f05": round(f05, 4), "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f05": round(f05, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def train(
@@ -234,8 +263,11 @@ def train(
     margins = xdv @ coef + icpt
     a, b = _platt(margins, ydv, wdv)
     weights = LinearWeights(
-        text=coef[: opts.n_buckets].astype(np.float32), dense=coef[opts.n_buckets :], intercept=icpt,
-        calib_a=a, calib_b=b,
+        text=coef[: opts.n_buckets].astype(np.float32),
+        dense=coef[opts.n_buckets :],
+        intercept=icpt,
+        calib_a=a,
+        calib_b=b,
     )
     config = DetectorConfig(threshold=0.0, min_messages=opts.min_messages, min_support=opts.min_support)
     progress("streaming the dev split to choose the alert threshold")
@@ -267,12 +299,21 @@ def train(
     from safeguarding.detection.card import render_model_card
 
     card = render_model_card(version=version, info=info, config=config)
-    save_artifact(out_dir, weights=weights, config=config, version=version,
-                  tagger_arrays=tagger, info=info, model_card=card)
+    save_artifact(
+        out_dir,
+        weights=weights,
+        config=config,
+        version=version,
+        tagger_arrays=tagger,
+        info=info,
+        model_card=card,
+    )
     return TrainResult(out_dir, version, report, config, counts)
 
 
-def _fit_tagger(data_dir: Path, opts: TrainOptions, progress: Callable[[str], None]) -> dict[str, np.ndarray] | None:
+def _fit_tagger(
+    data_dir: Path, opts: TrainOptions, progress: Callable[[str], None]
+) -> dict[str, np.ndarray] | None:
     path = data_dir / "grooming_stages_pan12_ugurluer" / "grooming_stages_train.jsonl"
     if not path.is_file():
         progress("no grooming-stage labels found: the stage tagger uses cue rules only")

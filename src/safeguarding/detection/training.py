@@ -51,8 +51,11 @@ class Rows:
         from scipy.sparse import csr_matrix
 
         return csr_matrix(
-            (np.asarray(self.data, dtype=np.float32), np.asarray(self.indices, dtype=np.int32),
-             np.asarray(self.indptr, dtype=np.int64)),
+            (
+                np.asarray(self.data, dtype=np.float32),
+                np.asarray(self.indices, dtype=np.int32),
+                np.asarray(self.indptr, dtype=np.int64),
+            ),
             shape=(len(self), self.n_buckets),
         )
 
@@ -99,8 +102,17 @@ def add_conversation(
             rows.data.append(v * inv)
         rows.indptr.append(len(rows.indices))
         rows.dense.append(
-            dense_vector(acc.n, acc.cue_counts, acc.cue_mask, acc.self_minor, acc.self_adult, acc.you_minor,
-                         pm, pa, acc.n / total)
+            dense_vector(
+                acc.n,
+                acc.cue_counts,
+                acc.cue_mask,
+                acc.self_minor,
+                acc.self_adult,
+                acc.you_minor,
+                pm,
+                pa,
+                acc.n / total,
+            )
         )
         rows.label.append(1 if author in record.positive_authors else 0)
         rows.source.append(record.source)
@@ -173,4 +185,5 @@ def source_balanced_weights(labels: Sequence[int], sources: Sequence[str]) -> np
         for name in names:
             m = mask & (src == name)
             w[m] = 1.0 / (m.sum() * len(names))
-    return w * (len(y) / max(w.sum(), 1e-12))
+    out: np.ndarray = w * (len(y) / max(float(w.sum()), 1e-12))
+    return out
