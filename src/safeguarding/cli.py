@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
@@ -52,10 +52,14 @@ def main(verbose: int) -> None:
 @main.command()
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--example", is_flag=True, help="Score the small example bundled with the package.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output JSONL (default stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output JSONL (default stdout)."
+)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "pan12"]), default="jsonl", show_default=True)
 @click.option("--authors", is_flag=True, help="One line per author over all conversations (PAN12 problem 1).")
-@click.option("--model", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Model directory.")
+@click.option(
+    "--model", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Model directory."
+)
 @handle_errors
 def scan(
     file: Path | None, example: bool, output: Path | None, fmt: str, authors: bool, model: Path | None
@@ -79,7 +83,9 @@ def scan(
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", default=0, show_default=True)
-@click.option("--max-per-source", default=2500, show_default=True, help="Cap on benign conversations per source.")
+@click.option(
+    "--max-per-source", default=2500, show_default=True, help="Cap on benign conversations per source."
+)
 @handle_errors
 def train(data_dir: Path, out_dir: Path, seed: int, max_per_source: int) -> None:
     """Train the grooming detector on DATA_DIR and write the model artifact and its card to OUT_DIR."""
@@ -87,7 +93,9 @@ def train(data_dir: Path, out_dir: Path, seed: int, max_per_source: int) -> None
         from safeguarding.detection.train import TrainOptions
         from safeguarding.detection.train import train as run_train
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise ConfigError(f"training needs the 'train' extra: pip install 'safeguarding[train]' ({exc})") from exc
+        raise ConfigError(
+            f"training needs the 'train' extra: pip install 'safeguarding[train]' ({exc})"
+        ) from exc
     opts = TrainOptions(seed=seed, max_conversations_per_source=max_per_source)
     result = run_train(data_dir, out_dir, opts, progress=lambda s: click.echo(s, err=True))
     click.echo(f"model {result.version} written to {out_dir} (threshold {result.config.threshold:.2f})")
@@ -95,25 +103,47 @@ def train(data_dir: Path, out_dir: Path, seed: int, max_per_source: int) -> None
 
 @main.command()
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--model", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Model directory.")
-@click.option("--part", type=click.Choice(["test", "dev"]), default="test", show_default=True,
-              help="Which held-back part of DATA_DIR to score (train never).")
-@click.option("--lookalikes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Labelled look-alike JSONL (e.g. benchmarks/data/lookalikes_dev.jsonl).")
-@click.option("--pan12", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Official PAN12 XML.")
-@click.option("--predators", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Predator id list for --pan12.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report as JSON.")
+@click.option(
+    "--model", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Model directory."
+)
+@click.option(
+    "--part",
+    type=click.Choice(["test", "dev"]),
+    default="test",
+    show_default=True,
+    help="Which held-back part of DATA_DIR to score (train never).",
+)
+@click.option(
+    "--lookalikes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labelled look-alike JSONL (e.g. benchmarks/data/lookalikes_dev.jsonl).",
+)
+@click.option(
+    "--pan12", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Official PAN12 XML."
+)
+@click.option(
+    "--predators",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Predator id list for --pan12.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report as JSON."
+)
 @handle_errors
 def evaluate(
-    data_dir: Path | None, model: Path | None, part: str, lookalikes: Path | None, pan12: Path | None,
-    predators: Path | None, output: Path | None,
+    data_dir: Path | None,
+    model: Path | None,
+    part: str,
+    lookalikes: Path | None,
+    pan12: Path | None,
+    predators: Path | None,
+    output: Path | None,
 ) -> None:
     """Evaluate a model: PAN12 problem 1, early detection at 10/50/200 messages, per-source breakdowns."""
     import json
 
-    from safeguarding.detection import load_detector
     from safeguarding.detection import evaluate as ev
+    from safeguarding.detection import load_detector
 
     det = load_detector(model)
     report: dict[str, object] = {"model": det.version, "threshold": det.threshold}
@@ -163,7 +193,9 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@click.option("--db", "url", help="Database URL (default: SAFEGUARDING_DATABASE_URL, else sqlite:///safeguarding.db).")
+@click.option(
+    "--db", "url", help="Database URL (default: SAFEGUARDING_DATABASE_URL, else sqlite:///safeguarding.db)."
+)
 @click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
 @handle_errors
 def db_upgrade(url: str | None, revision: str) -> None:
@@ -177,20 +209,43 @@ def db_upgrade(url: str | None, revision: str) -> None:
 
 @main.command("replay")
 @click.argument("events", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Policy file to decide with (default: the shipped policy).")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy file to decide with (default: the shipped policy).",
+)
 @click.option("--db", "url", help="Database URL to keep state in (default: a temporary SQLite database).")
-@click.option("--text/--no-text", default=True, show_default=True,
-              help="Score message text with the grooming detector, or use policy and metadata signals only.")
-@click.option("--model", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Model directory.")
-@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000),
-              help="Events per transaction.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output JSONL (default stdout).")
+@click.option(
+    "--text/--no-text",
+    default=True,
+    show_default=True,
+    help="Score message text with the grooming detector, or use policy and metadata signals only.",
+)
+@click.option(
+    "--model", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Model directory."
+)
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Events per transaction.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output JSONL (default stdout)."
+)
 @click.option("--summary", is_flag=True, help="Print counts by decision, rule and alert to stderr.")
 @handle_errors
 def replay_cmd(
-    events: Path, policy_file: Path | None, url: str | None, text: bool, model: Path | None, batch_size: int,
-    output: Path | None, summary: bool,
+    events: Path,
+    policy_file: Path | None,
+    url: str | None,
+    text: bool,
+    model: Path | None,
+    batch_size: int,
+    output: Path | None,
+    summary: bool,
 ) -> None:
     """Run EVENTS.jsonl through the engine; one JSON line per event (contract: docs/replay.md).
 
@@ -207,13 +262,23 @@ def replay_cmd(
         settings = load_settings(
             database_url=db_url, policy=policy_file, model=model, text_scoring=text, batch_size=batch_size
         )
-        engine = build_engine(settings)
+        try:
+            engine = build_engine(settings)
+        except ModelError as exc:
+            raise ModelError(
+                f"{exc} (use --no-text to replay with policy and metadata signals only)"
+            ) from exc
         name = "<stdin>" if str(events) == "-" else str(events)
-        with click.open_file(str(events), encoding="utf-8") as src, click.open_file(
-            str(output) if output else "-", "w", encoding="utf-8"
-        ) as out:
+        with (
+            click.open_file(str(events), encoding="utf-8") as src,
+            click.open_file(str(output) if output else "-", "w", encoding="utf-8") as out,
+        ):
             result = replay(
-                src, engine, out, batch_size=batch_size, name=name,
+                src,
+                engine,
+                out,
+                batch_size=batch_size,
+                name=name,
                 on_reject=lambda r: click.echo(f"error: {r.reason}", err=True),
             )
         engine.close()

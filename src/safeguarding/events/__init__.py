@@ -1,0 +1,51 @@
+"""Platform events: the versioned schema the engine, the CLI and the HTTP API share (``docs/events.md``)."""
+
+from safeguarding.events.parse import (
+    EVENT_TYPES,
+    event_json_schema,
+    parse_event,
+    parse_json_line,
+    read_jsonl,
+)
+from safeguarding.events.types import (
+    EVENT_SCHEMA_VERSION,
+    AcceptEvent,
+    AccountEvent,
+    BlockEvent,
+    ContactRequestEvent,
+    DeclineEvent,
+    Event,
+    EventType,
+    FollowEvent,
+    GroupInviteEvent,
+    MessageEvent,
+    PairEvent,
+    ReportEvent,
+    UnblockEvent,
+    UnfollowEvent,
+    accounts_of,
+)
+
+__all__ = [
+    "EVENT_SCHEMA_VERSION",
+    "EVENT_TYPES",
+    "AcceptEvent",
+    "AccountEvent",
+    "BlockEvent",
+    "ContactRequestEvent",
+    "DeclineEvent",
+    "Event",
+    "EventType",
+    "FollowEvent",
+    "GroupInviteEvent",
+    "MessageEvent",
+    "PairEvent",
+    "ReportEvent",
+    "UnblockEvent",
+    "UnfollowEvent",
+    "accounts_of",
+    "event_json_schema",
+    "parse_event",
+    "parse_json_line",
+    "read_jsonl",
+]
