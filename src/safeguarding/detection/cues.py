@@ -313,7 +313,11 @@ def cue_flags(text: str) -> int:
 
 def cue_flags_and_age(text: str) -> tuple[int, int | None]:
     """``(cue_flags(text), stated_age(text))`` in one pass over the text."""
-    norm = _prepare(text)
+    return cues_of_normalised(_prepare(text))
+
+
+def cues_of_normalised(norm: str) -> tuple[int, int | None]:
+    """:func:`cue_flags_and_age` of text already passed through ``features.normalise``."""
     words = _split(norm)
     if not words:
         return (_QUESTION if "?" in norm else 0), None

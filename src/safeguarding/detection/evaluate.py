@@ -67,7 +67,7 @@ def trace(det: Detector, rec: LabelledConversation) -> ConversationTrace:
         t.n += 1
         for name, s in state.authors.items():
             tr = traces.get(name)
-            if tr is not None and tr.first_alert_k is None and det.eligible(s):
+            if tr is not None and tr.first_alert_k is None and s.alerted:
                 tr.first_alert_k = tr.n
     return ConversationTrace(
         rec.conversation.id,

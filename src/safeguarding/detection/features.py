@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from zlib import crc32
 
 N_BUCKETS = 1 << 18
@@ -50,7 +49,10 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(normalise(text))
 
 
-@lru_cache(maxsize=1 << 16)
+_CACHE_LIMIT = 1 << 18
+_caches: dict[int, dict[str, int]] = {}
+
+
 def _bucket(token: str, n_buckets: int) -> int:
     return crc32(token.encode("utf-8", "surrogatepass")) % n_buckets
 
@@ -60,11 +62,28 @@ def hashed_features(text: str, n_buckets: int = N_BUCKETS) -> list[int]:
 
     Repeated buckets are kept; callers decide whether to count or binarise them.
     """
-    toks = tokens(text)
-    out = [_bucket(t, n_buckets) for t in toks]
+    return hashed_normalised(normalise(text), n_buckets)
+
+
+def hashed_normalised(norm: str, n_buckets: int = N_BUCKETS) -> list[int]:
+    """:func:`hashed_features` of text already passed through :func:`normalise`."""
+    toks = _TOKEN_RE.findall(norm)
+    cache = _caches.get(n_buckets)
+    if cache is None or len(cache) > _CACHE_LIMIT:
+        cache = _caches[n_buckets] = {}
+    get = cache.get
+    out: list[int] = []
     prev = "<s>"
     for t in toks:
-        out.append(_bucket(prev + " " + t, n_buckets))
+        b = get(t)
+        if b is None:
+            b = cache[t] = _bucket(t, n_buckets)
+        out.append(b)
+        bigram = prev + " " + t
+        b = get(bigram)
+        if b is None:
+            b = cache[bigram] = _bucket(bigram, n_buckets)
+        out.append(b)
         prev = t
     if toks:
         out.append(_bucket(prev + " </s>", n_buckets))

@@ -59,12 +59,12 @@ def scan_authors(det: Detector, conversations: Iterable[Conversation]) -> Iterat
     risk: dict[str, float] = {}
     flagged: dict[str, bool] = {}
     for c in conversations:
-        a = det.assess(c)
-        for ar in a.authors:
-            risk[ar.author] = max(risk.get(ar.author, 0.0), ar.risk)
-            flagged.setdefault(ar.author, False)
-        if a.flagged and a.suspect is not None:
-            flagged[a.suspect] = True
+        state = det.new_state(c.id)
+        for m in c.messages:
+            det.update(state, m)
+        for name, s in state.authors.items():
+            risk[name] = max(risk.get(name, 0.0), s.risk)
+            flagged[name] = flagged.get(name, False) or s.alerted
     for author in risk:
         yield {"author": author, "risk": round(risk[author], 4), "flagged": flagged[author]}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -16,13 +17,11 @@ from typing import Protocol
 from safeguarding.detection.cues import CUE_STAGES
 from safeguarding.detection.model import (
     N_DENSE,
+    FastScorer,
     LinearWeights,
-    MessageFeatures,
-    dense_vector,
     featurise,
     is_adult_age,
     is_minor_age,
-    l2_weights,
 )
 from safeguarding.errors import InputError
 from safeguarding.types import (
@@ -71,8 +70,16 @@ class AuthorState:
     supports: int = 0
     risk: float = 0.0
     margin: float = 0.0
+    alerted: bool = False  # sticky: this author met the alert rule at some point
     # top evidence: [contribution, index, cue_mask, stage_bits]
     top: list[list[float]] = field(default_factory=list)
+    # running sums of the linear model (derived from the counters above; rebuilt on load)
+    lin: float = 0.0
+    any_sum: float = 0.0
+    i_pm: float = 0.0
+    i_sa: float = 0.0
+    i_pa: float = 0.0
+    i_sm: float = 0.0
 
 
 @dataclass(slots=True)
@@ -131,13 +138,8 @@ class Detector:
         self.version = version
         self.tagger = tagger
         self._text_w: list[float] = weights.text.astype(float).tolist()
-        self._dense_w: list[float] = weights.dense.astype(float).tolist()
         self._n_buckets = weights.n_buckets
-        from safeguarding.detection.model import CUE_LIST
-
-        self._cue_bits = [int(c) for c in CUE_LIST]
-        # Marginal effect of one cue on the numerator of its rate feature: used to rank driving messages.
-        self._cue_w = [self._dense_w[i] for i in range(len(CUE_LIST))]
+        self._fast = FastScorer(weights)
 
     @property
     def threshold(self) -> float:
@@ -152,7 +154,7 @@ class Detector:
             a: [
                 s.n,
                 s.first,
-                round(s.text_sum, 9),
+                s.text_sum,
                 s.cue_counts,
                 s.cue_mask,
                 int(s.self_minor),
@@ -160,6 +162,7 @@ class Detector:
                 s.you_minor,
                 s.supports,
                 s.top,
+                int(s.alerted),
             ]
             for a, s in state.authors.items()
         }
@@ -200,38 +203,71 @@ class Detector:
                     you_minor=v[7],
                     supports=v[8],
                     top=[list(t) for t in v[9]],
+                    alerted=bool(v[10]),
                 )
                 state.authors[a] = s
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise InputError(f"corrupt detector state: {exc}") from exc
-        for s in state.authors.values():
-            self._rescore(state, s)
+        for name, s in state.authors.items():
+            self._rebuild_sums(s)
+            self._rescore(state, s, name)
         return state
 
-    # -- scoring -----------------------------------------------------------------------------------
-    def _context(self, state: ConversationState, author: str) -> tuple[bool, bool]:
-        minor = adult = False
-        for other, s in state.authors.items():
-            if other != author:
-                minor = minor or s.self_minor
-                adult = adult or s.self_adult
-        return minor, adult
-
-    def _rescore(self, state: ConversationState, s: AuthorState, author: str | None = None) -> None:
-        if author is None:
-            author = next(a for a, v in state.authors.items() if v is s)
-        pm, pa = self._context(state, author)
-        share = s.n / state.n if state.n else 0.0
-        dense = dense_vector(
-            s.n, s.cue_counts, s.cue_mask, s.self_minor, s.self_adult, s.you_minor, pm, pa, share
+    def _rebuild_sums(self, s: AuthorState) -> None:
+        s.lin, s.any_sum, s.i_pm, s.i_sa, s.i_pa, s.i_sm = (
+            s.text_sum + self._fast.w_you * s.you_minor,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
         )
-        dw = self._dense_w
-        margin = self.weights.intercept + s.text_sum / s.n + sum(dw[i] * x for i, x in enumerate(dense) if x)
+        for count, (_bit, wr, wa, wpm, wsa, wpa, wsm) in zip(s.cue_counts, self._fast.per_cue, strict=True):
+            if count:
+                s.lin += wr * count
+                s.any_sum += wa
+                s.i_pm += wpm * count
+                s.i_sa += wsa * count
+                s.i_pa += wpa * count
+                s.i_sm += wsm * count
+
+    # -- scoring -----------------------------------------------------------------------------------
+    def _rescore(self, state: ConversationState, s: AuthorState, author: str) -> None:
+        f = self._fast
+        pm = pa = False
+        for other, o in state.authors.items():
+            if other != author:
+                pm = pm or o.self_minor
+                pa = pa or o.self_adult
+        num = s.lin
+        if pm:
+            num += s.i_pm
+        if pa:
+            num += s.i_pa
+        if s.self_adult:
+            num += s.i_sa
+        if s.self_minor:
+            num += s.i_sm
+        margin = (
+            f.intercept
+            + num / s.n
+            + s.any_sum
+            + f.w_log * math.log1p(s.n)
+            + f.w_stages * f.stages(s.cue_mask)
+            + f.w_share * (s.n / state.n)
+        )
+        if s.self_minor:
+            margin += f.w_self_minor
+        if s.self_adult:
+            margin += f.w_self_adult
+        if pm:
+            margin += f.w_partner_minor
+        if pa:
+            margin += f.w_partner_adult
         s.margin = margin
         s.risk = self.weights.calibrate(margin)
-
-    def _message_features(self, text: str) -> MessageFeatures:
-        return featurise(text, self._n_buckets)
+        if not s.alerted and self.eligible(s):
+            s.alerted = True
 
     def update(self, state: ConversationState, message: Message) -> Assessment:
         """Add one message to the conversation and return the assessment after it."""
@@ -241,20 +277,29 @@ class Detector:
         if s is None:
             if len(state.authors) >= self.config.max_authors:
                 self._evict(state)
-            s = AuthorState(first=index, cue_counts=[0] * len(self._cue_bits))
+            s = AuthorState(first=index, cue_counts=[0] * len(self._fast.per_cue))
             state.authors[message.author] = s
-        f = self._message_features(message.text)
+        f = featurise(message.text, self._n_buckets)
         tw = self._text_w
-        dot = sum(tw[b] * v for b, v in l2_weights(f.buckets).items())
+        dot = sum(tw[b] * v for b, v in f.vector.items())
         s.n += 1
         s.text_sum += dot
+        s.lin += dot
         cue_contrib = 0.0
         if f.cues:
             s.cue_mask |= f.cues
-            for i, bit in enumerate(self._cue_bits):
+            counts = s.cue_counts
+            for i, (bit, wr, wa, wpm, wsa, wpa, wsm) in enumerate(self._fast.per_cue):
                 if f.cues & bit:
-                    s.cue_counts[i] += 1
-                    cue_contrib += self._cue_w[i]
+                    if not counts[i]:
+                        s.any_sum += wa
+                    counts[i] += 1
+                    s.lin += wr
+                    s.i_pm += wpm
+                    s.i_sa += wsa
+                    s.i_pa += wpa
+                    s.i_sm += wsm
+                    cue_contrib += wr
         context_changed = False
         if is_minor_age(f.age) and not s.self_minor:
             s.self_minor = context_changed = True
@@ -262,6 +307,7 @@ class Detector:
             s.self_adult = context_changed = True
         if f.you_minor:
             s.you_minor += 1
+            s.lin += self._fast.w_you
         contribution = dot + cue_contrib
         stage_bits = cue_stage_bits(f.cues)
         if stage_bits or contribution >= self.config.support_margin:
@@ -297,33 +343,37 @@ class Detector:
                 state.conversation, index, 0.0, False, None, None, (), model_version=self.version
             )
         top_author, top = max(state.authors.items(), key=lambda kv: kv[1].risk)
-        if not state.flagged and top.risk >= self.config.threshold:
-            ready = [(s.risk, a) for a, s in state.authors.items() if self.eligible(s)]
+        if not state.flagged:
+            ready = [(s.risk, a) for a, s in state.authors.items() if s.alerted]
             if ready:
                 state.flagged = True
                 state.alert_at = index
                 state.suspect = max(ready)[1]
-        suspect = state.suspect if state.flagged else (top_author if top.risk >= 0.5 else None)
-        focus = state.authors.get(suspect) if suspect else top
+        risk = round(top.risk, 6)
+        if not state.flagged and top.risk < 0.5:
+            # Nothing to explain: keep the common case cheap (this runs after every message).
+            return Assessment(
+                state.conversation, index, risk, False, None, None, (), model_version=self.version
+            )
+        suspect = state.suspect if state.flagged else top_author
+        focus = state.authors.get(suspect) if suspect else None
         if focus is None:
-            focus = top
+            focus, suspect = top, top_author
         stage_bits = cue_stage_bits(focus.cue_mask)
         for t in focus.top:
             stage_bits |= int(t[3])
-        stages = stages_from_bits(stage_bits) if (suspect or focus.risk >= 0.5) else ()
+        stages = stages_from_bits(stage_bits)
         evidence = tuple(
-            DrivingMessage(int(t[1]), suspect or top_author, round(t[0], 4), stages_from_bits(int(t[3])))
-            for t in focus.top
+            DrivingMessage(int(t[1]), suspect, round(t[0], 4), stages_from_bits(int(t[3]))) for t in focus.top
         )
         authors = tuple(
             AuthorRisk(a, round(s.risk, 6), s.n, stages_from_bits(cue_stage_bits(s.cue_mask)))
             for a, s in state.authors.items()
         )
-        risk = max(s.risk for s in state.authors.values())
         return Assessment(
             conversation=state.conversation,
             index=index,
-            risk=round(risk, 6),
+            risk=risk,
             flagged=state.flagged,
             alert_at=state.alert_at,
             suspect=suspect,

@@ -20,7 +20,6 @@ from safeguarding.detection.model import (
     featurise,
     is_adult_age,
     is_minor_age,
-    l2_weights,
 )
 from safeguarding.detection.streaming import cue_stage_bits
 
@@ -130,7 +129,7 @@ def add_conversation(
             acc = accs[m.author] = _Acc(cue_counts=[0] * n_cues)
         f = featurise(m.text, rows.n_buckets)
         acc.n += 1
-        for b, v in l2_weights(f.buckets).items():
+        for b, v in f.vector.items():
             acc.vec[b] = acc.vec.get(b, 0.0) + v
         if f.cues:
             acc.cue_mask |= f.cues
