@@ -65,7 +65,7 @@ def test_scan_authors(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("bad", "needle"),
     [
-        ("{not json", "line 3"),
+        ("{not json", "invalid JSON"),
         ('{"id": "x", "messages": [{"author": "a"}]}', "text"),
         ('{"id": 5, "messages": []}', "id"),
         ('["a list"]', "object"),
@@ -92,7 +92,7 @@ def test_bad_pan12_exits_2(tmp_path: Path) -> None:
     )
     r = CliRunner().invoke(main, ["scan", str(src), "--format", "pan12"])
     assert r.exit_code == 2
-    assert "line" in r.output
+    assert "c.xml:2" in r.output and "malformed XML" in r.output
 
 
 def test_pan12_input(tmp_path: Path) -> None:

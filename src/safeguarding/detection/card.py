@@ -78,7 +78,8 @@ Weights are stored per hash bucket; the artifact holds no vocabulary and no trai
 Decision rule: alert when calibrated risk ≥ **{config.threshold:.2f}** (chosen on the dev split to maximise
 class-balanced F0.5, precision first) **and** the author has sent ≥ {config.min_messages} messages of which
 ≥ {config.min_support} carried a grooming cue or pushed his score up (minimum evidence: one ambiguous line
-never alerts). Alerts are sticky for the conversation.
+never alerts), and the risk held for {config.persistence} consecutive message(s) of his (persistence
+chosen with the threshold on dev). Alerts are sticky for the conversation.
 
 ## Data
 Seed {info["seed"]}; data fingerprint `{info["data_fingerprint"][:16]}…` (sha256 over the training files).

@@ -46,12 +46,14 @@ class DetectorConfig:
 
     Minimum evidence: an author is only flagged once he has sent ``min_messages`` messages of which at
     least ``min_support`` carried a grooming cue or pushed his score up by ``support_margin``, so one
-    ambiguous line never raises an alert on its own.
+    ambiguous line never raises an alert on its own; and his risk must stay over the threshold for
+    ``persistence`` of his consecutive messages, so a brief fluctuation early in a long chat does not.
     """
 
     threshold: float = 0.5
     min_messages: int = 3
     min_support: int = 2
+    persistence: int = 1
     support_margin: float = 1.0
     evidence_k: int = 5
     max_authors: int = 64
@@ -71,6 +73,7 @@ class AuthorState:
     risk: float = 0.0
     margin: float = 0.0
     alerted: bool = False  # sticky: this author met the alert rule at some point
+    streak: int = 0  # his consecutive messages at which he was eligible
     # top evidence: [contribution, index, cue_mask, stage_bits]
     top: list[list[float]] = field(default_factory=list)
     # running sums of the linear model (derived from the counters above; rebuilt on load)
@@ -163,6 +166,7 @@ class Detector:
                 s.supports,
                 s.top,
                 int(s.alerted),
+                s.streak,
             ]
             for a, s in state.authors.items()
         }
@@ -204,6 +208,7 @@ class Detector:
                     supports=v[8],
                     top=[list(t) for t in v[9]],
                     alerted=bool(v[10]),
+                    streak=v[11],
                 )
                 state.authors[a] = s
         except (ValueError, KeyError, TypeError, IndexError) as exc:
@@ -266,8 +271,6 @@ class Detector:
             margin += f.w_partner_adult
         s.margin = margin
         s.risk = self.weights.calibrate(margin)
-        if not s.alerted and self.eligible(s):
-            s.alerted = True
 
     def update(self, state: ConversationState, message: Message) -> Assessment:
         """Add one message to the conversation and return the assessment after it."""
@@ -324,6 +327,9 @@ class Detector:
                 self._rescore(state, other, a)
         else:
             self._rescore(state, s, message.author)
+        s.streak = s.streak + 1 if self.eligible(s) else 0
+        if s.streak >= self.config.persistence:
+            s.alerted = True
         return self._assessment(state, index)
 
     def _evict(self, state: ConversationState) -> None:

@@ -167,40 +167,53 @@ def _weighted_fbeta(y: np.ndarray, flag: np.ndarray, w: np.ndarray, beta: float 
     return (1 + b2) * p * r / (b2 * p + r)
 
 
-def author_peaks(
-    det: Detector, records: Iterable[LabelledConversation]
-) -> list[tuple[str, int, dict[int, float]]]:
-    """Stream records with ``det`` (threshold ignored) and note, per author, his highest alert-eligible risk
-    after his first k messages for k in :data:`EVAL_CHECKPOINTS` (only for authors who sent k messages).
+PERSISTENCE_GRID = (1, 2, 3)
+
+Peaks = list[tuple[str, int, dict[int, float]]]
+
+
+def author_peaks(det: Detector, records: Iterable[LabelledConversation]) -> dict[int, Peaks]:
+    """Stream records with ``det`` (threshold ignored) and note, per author and persistence p, the highest
+    risk he held over p consecutive own messages while meeting the evidence rule, as of his k-th message
+    for k in :data:`EVAL_CHECKPOINTS` (authors with at least k messages). An author is flagged by
+    threshold t and persistence p within k messages exactly when that value is at least t.
     """
-    out: list[tuple[str, int, dict[int, float]]] = []
+    out: dict[int, Peaks] = {p: [] for p in PERSISTENCE_GRID}
+    longest = max(PERSISTENCE_GRID)
     for rec in records:
         state = det.new_state(rec.conversation.id)
-        peak: dict[str, float] = {}
-        at: dict[str, dict[int, float]] = {}
+        recent: dict[str, list[float]] = {}
+        peak: dict[str, list[float]] = {}
+        at: dict[str, dict[int, list[float]]] = {}
         for m in rec.conversation.messages:
             det.update(state, m)
             s = state.authors.get(m.author)
             if s is None:
                 continue
-            for name, other in state.authors.items():
-                if other.n >= det.config.min_messages and other.supports >= det.config.min_support:
-                    peak[name] = max(peak.get(name, 0.0), other.risk)
+            r = recent.setdefault(m.author, [])
+            r.append(s.risk if det.eligible(s) else 0.0)
+            del r[:-longest]
+            pk = peak.setdefault(m.author, [0.0] * len(PERSISTENCE_GRID))
+            for i, p in enumerate(PERSISTENCE_GRID):
+                if len(r) >= p:
+                    pk[i] = max(pk[i], min(r[-p:]))
             if s.n in EVAL_CHECKPOINTS:
-                at.setdefault(m.author, {})[s.n] = peak.get(m.author, 0.0)
+                at.setdefault(m.author, {})[s.n] = list(pk)
         for author, ks in at.items():
-            out.append((rec.source, int(author in rec.positive_authors), ks))
+            y = int(author in rec.positive_authors)
+            for i, p in enumerate(PERSISTENCE_GRID):
+                out[p].append((rec.source, y, {k: v[i] for k, v in ks.items()}))
     return out
 
 
-def choose_threshold(peaks: list[tuple[str, int, dict[int, float]]]) -> float:
-    """Alert threshold maximising class-balanced F0.5 (precision first) pooled over authors scored after
-    10, 50 and 200 of their messages, as the streaming detector with its evidence rule would alert.
+def choose_threshold(peaks: Peaks) -> tuple[float, float]:
+    """(threshold, F0.5): class-balanced F0.5 (precision first), pooled over authors scored after 10, 50
+    and 200 of their messages, as the streaming detector with its evidence rule would alert.
     Chosen on the dev split only.
     """
     rows = [(src, y, v) for src, y, ks in peaks for v in ks.values()]
     if not rows:
-        return 0.5
+        return 0.5, 0.0
     y = np.asarray([r[1] for r in rows])
     v = np.asarray([r[2] for r in rows])
     w = source_balanced_weights(list(y), [r[0] for r in rows])
@@ -209,24 +222,7 @@ def choose_threshold(peaks: list[tuple[str, int, dict[int, float]]]) -> float:
         f = _weighted_fbeta(y, v >= t, w)
         if f > best_f + 1e-9:
             best_t, best_f = float(t), f
-    return best_t
-
-
-def _binary(y: np.ndarray, flag: np.ndarray) -> dict[str, float]:
-    tp = int(((y == 1) & flag).sum())
-    fp = int(((y == 0) & flag).sum())
-    fn = int(((y == 1) & ~flag).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f05 = 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
-    return {
-        "precision": round(p, 4),
-        "recall": round(r, 4),
-        "f05": round(f05, 4),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-    }
+    return best_t, best_f
 
 
 def train(
@@ -271,8 +267,15 @@ def train(
     )
     config = DetectorConfig(threshold=0.0, min_messages=opts.min_messages, min_support=opts.min_support)
     progress("streaming the dev split to choose the alert threshold")
-    threshold = choose_threshold(author_peaks(Detector(weights, config, version="dev"), dev_recs))
-    config = replace(config, threshold=threshold)
+    peaks = author_peaks(Detector(weights, config, version="dev"), dev_recs)
+    choices = {p: choose_threshold(peaks[p]) for p in PERSISTENCE_GRID}
+    persistence = max(PERSISTENCE_GRID, key=lambda p: (choices[p][1], -p))
+    threshold = choices[persistence][0]
+    progress(
+        "persistence/threshold on dev: "
+        + ", ".join(f"p={p}: t={t:.2f} F0.5={f:.4f}" for p, (t, f) in choices.items())
+    )
+    config = replace(config, threshold=threshold, persistence=persistence)
     tagger = _fit_tagger(data_dir, opts, progress)
     tagger_obj = None
     if tagger is not None:

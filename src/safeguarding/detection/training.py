@@ -72,6 +72,7 @@ class _Acc:
     self_adult: bool = False
     you_minor: int = 0
     support: int = 0
+    total_at_last: int = 0  # conversation length at his latest message (share is measured then)
 
 
 def add_conversation(
@@ -110,7 +111,7 @@ def add_conversation(
                 acc.you_minor,
                 pm,
                 pa,
-                acc.n / total,
+                acc.n / acc.total_at_last,
             )
         )
         rows.label.append(1 if author in record.positive_authors else 0)
@@ -129,6 +130,7 @@ def add_conversation(
             acc = accs[m.author] = _Acc(cue_counts=[0] * n_cues)
         f = featurise(m.text, rows.n_buckets)
         acc.n += 1
+        acc.total_at_last = total
         for b, v in f.vector.items():
             acc.vec[b] = acc.vec.get(b, 0.0) + v
         if f.cues:

@@ -98,3 +98,13 @@ def tiny_model(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Tra
 @pytest.fixture(scope="session")
 def bundled() -> Detector:
     return load_detector()
+
+
+@pytest.fixture(scope="session")
+def markers() -> tuple[str, ...]:
+    return MARKERS
+
+
+@pytest.fixture(scope="session")
+def tiny_options() -> TrainOptions:
+    return TINY_OPTIONS
