@@ -85,6 +85,9 @@ class AuthorState:
     i_sm: float = 0.0
 
 
+Explained = tuple[tuple[object, ...], tuple[Stage, ...], tuple[DrivingMessage, ...], tuple[Reason, ...]]
+
+
 @dataclass(slots=True)
 class ConversationState:
     conversation: str
@@ -94,13 +97,25 @@ class ConversationState:
     alert_at: int | None = None
     suspect: str | None = None
     model_version: str = ""
+    # not persisted: the last explanation, reused while the focus author's evidence is unchanged
+    explained: Explained | None = field(default=None, repr=False, compare=False)
 
 
 _STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
 _CUE_STAGE_ITEMS = tuple((int(c), _STAGE_INDEX[s]) for c, s in CUE_STAGES.items())
 
 
+_CUE_STAGE_CACHE: dict[int, int] = {}
+
+
 def cue_stage_bits(cue_mask: int) -> int:
+    cached = _CUE_STAGE_CACHE.get(cue_mask)
+    if cached is None:
+        cached = _CUE_STAGE_CACHE[cue_mask] = _cue_stage_bits(cue_mask)
+    return cached
+
+
+def _cue_stage_bits(cue_mask: int) -> int:
     bits = 0
     for cbit, sidx in _CUE_STAGE_ITEMS:
         if cue_mask & cbit:
@@ -108,7 +123,17 @@ def cue_stage_bits(cue_mask: int) -> int:
     return bits
 
 
+_STAGES_OF_BITS: dict[int, tuple[Stage, ...]] = {}
+
+
 def stages_from_bits(bits: int) -> tuple[Stage, ...]:
+    cached = _STAGES_OF_BITS.get(bits)
+    if cached is None:
+        cached = _STAGES_OF_BITS[bits] = _stages_from_bits(bits)
+    return cached
+
+
+def _stages_from_bits(bits: int) -> tuple[Stage, ...]:
     return tuple(s for i, s in enumerate(STAGES) if bits & (1 << i))
 
 
@@ -284,7 +309,9 @@ class Detector:
             state.authors[message.author] = s
         f = featurise(message.text, self._n_buckets)
         tw = self._text_w
-        dot = sum(tw[b] * v for b, v in f.vector.items())
+        dot = 0.0
+        for b, v in f.vector.items():
+            dot += tw[b] * v
         s.n += 1
         s.text_sum += dot
         s.lin += dot
@@ -365,13 +392,22 @@ class Detector:
         focus = state.authors.get(suspect) if suspect else None
         if focus is None:
             focus, suspect = top, top_author
-        stage_bits = cue_stage_bits(focus.cue_mask)
-        for t in focus.top:
-            stage_bits |= int(t[3])
-        stages = stages_from_bits(stage_bits)
-        evidence = tuple(
-            DrivingMessage(int(t[1]), suspect, round(t[0], 4), stages_from_bits(int(t[3]))) for t in focus.top
-        )
+        assert suspect is not None
+        key = (suspect, state.flagged, focus.cue_mask, focus.supports, tuple(t[1] for t in focus.top))
+        cached = state.explained
+        if cached is not None and cached[0] == key:
+            _, stages, evidence, reasons = cached
+        else:
+            stage_bits = cue_stage_bits(focus.cue_mask)
+            for t in focus.top:
+                stage_bits |= int(t[3])
+            stages = stages_from_bits(stage_bits)
+            evidence = tuple(
+                DrivingMessage(int(t[1]), suspect, round(t[0], 4), stages_from_bits(int(t[3])))
+                for t in focus.top
+            )
+            reasons = self._reasons(state, focus, stages)
+            state.explained = (key, stages, evidence, reasons)
         authors = tuple(
             AuthorRisk(a, round(s.risk, 6), s.n, stages_from_bits(cue_stage_bits(s.cue_mask)))
             for a, s in state.authors.items()
@@ -386,7 +422,7 @@ class Detector:
             stages=stages,
             evidence=evidence,
             authors=authors,
-            reasons=self._reasons(state, focus, stages),
+            reasons=reasons,
             model_version=self.version,
         )
 

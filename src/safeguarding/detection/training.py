@@ -88,7 +88,6 @@ def add_conversation(
     accs: dict[str, _Acc] = {}
     last_row: dict[str, int] = {}
     cps = set(checkpoints)
-    total = 0
     msgs = record.conversation.messages
     if max_messages is not None:
         msgs = msgs[:max_messages]
@@ -123,8 +122,7 @@ def add_conversation(
         rows.support.append(acc.support)
         last_row[author] = len(rows.label) - 1
 
-    for m in msgs:
-        total += 1
+    for total, m in enumerate(msgs, 1):
         acc = accs.get(m.author)
         if acc is None:
             acc = accs[m.author] = _Acc(cue_counts=[0] * n_cues)
