@@ -76,12 +76,18 @@ _INTERACTION_IDX = tuple(CUE_LIST.index(Cue[n]) for n in _INTERACTION_CUES)
 
 @dataclass(frozen=True, slots=True)
 class MessageFeatures:
-    """What one message contributes: L2-normalised hashed n-gram vector, cue bitmask, self-stated age."""
+    """What one message contributes: hashed n-gram counts and their inverse L2 norm (the message's
+    L2-normalised vector is ``counts * inv_norm``), cue bitmask, self-stated age."""
 
-    vector: dict[int, float]
+    counts: dict[int, int]
+    inv_norm: float
     cues: int
     age: int | None
     you_minor: bool
+
+    @property
+    def vector(self) -> dict[int, float]:
+        return {b: v * self.inv_norm for b, v in self.counts.items()}
 
 
 def featurise(text: str, n_buckets: int) -> MessageFeatures:
@@ -89,18 +95,14 @@ def featurise(text: str, n_buckets: int) -> MessageFeatures:
     norm = normalise(text)
     you_minor = bool(_YOU_MINOR_RE.search(norm)) if ("u" in norm) else False
     cues, age = cues_of_normalised(norm)
-    return MessageFeatures(l2_weights(hashed_normalised(norm, n_buckets)), cues, age, you_minor)
-
-
-def l2_weights(buckets: list[int]) -> dict[int, float]:
-    """Per-bucket values of the message's L2-normalised count vector."""
     counts: dict[int, int] = {}
-    for b in buckets:
-        counts[b] = counts.get(b, 0) + 1
-    if not counts:
-        return counts  # type: ignore[return-value]
-    inv = 1.0 / math.sqrt(sum(v * v for v in counts.values()))
-    return {b: v * inv for b, v in counts.items()}
+    get = counts.get
+    sq = 0
+    for b in hashed_normalised(norm, n_buckets):
+        c = get(b, 0)
+        counts[b] = c + 1
+        sq += 2 * c + 1  # (c+1)^2 - c^2
+    return MessageFeatures(counts, 1.0 / math.sqrt(sq) if sq else 0.0, cues, age, you_minor)
 
 
 def stage_count(mask: int) -> int:

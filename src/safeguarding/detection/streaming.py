@@ -310,8 +310,9 @@ class Detector:
         f = featurise(message.text, self._n_buckets)
         tw = self._text_w
         dot = 0.0
-        for b, v in f.vector.items():
+        for b, v in f.counts.items():
             dot += tw[b] * v
+        dot *= f.inv_norm
         s.n += 1
         s.text_sum += dot
         s.lin += dot
@@ -342,18 +343,19 @@ class Detector:
         stage_bits = cue_stage_bits(f.cues)
         if stage_bits or contribution >= self.config.support_margin:
             s.supports += 1
-        if contribution > 0 and (len(s.top) < self.config.evidence_k or contribution > s.top[-1][0]):
-            if self.tagger is not None and contribution >= self.config.support_margin:
-                for st in self.tagger.tag(message.text):
-                    stage_bits |= 1 << _STAGE_INDEX[st]
-            s.top.append([contribution, index, f.cues, stage_bits])
-            s.top.sort(key=lambda t: -t[0])
-            del s.top[self.config.evidence_k :]
         if context_changed:
             for a, other in state.authors.items():
                 self._rescore(state, other, a)
         else:
             self._rescore(state, s, message.author)
+        if contribution > 0 and (len(s.top) < self.config.evidence_k or contribution > s.top[-1][0]):
+            # The stage tagger only labels driving messages of an author who already looks risky.
+            if self.tagger is not None and s.risk >= 0.5 and contribution >= self.config.support_margin:
+                for st in self.tagger.tag(message.text):
+                    stage_bits |= 1 << _STAGE_INDEX[st]
+            s.top.append([contribution, index, f.cues, stage_bits])
+            s.top.sort(key=lambda t: -t[0])
+            del s.top[self.config.evidence_k :]
         s.streak = s.streak + 1 if self.eligible(s) else 0
         if s.streak >= self.config.persistence:
             s.alerted = True
