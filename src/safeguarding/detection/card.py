@@ -83,7 +83,8 @@ chosen with the threshold on dev). Alerts are sticky for the conversation.
 
 ## Data
 Seed {info["seed"]}; data fingerprint `{info["data_fingerprint"][:16]}…` (sha256 over the training files).
-Split by group (a predator and his decoys together; a conversation never straddles train and dev), 80/20.
+Split by group (a predator and his decoys together; a conversation never straddles two parts): 70 % train,
+15 % dev (C, calibration, threshold, persistence), 15 % test (only `safeguarding evaluate`).
 Author rows per source (an author in one conversation; PJ streams are one author each):
 
 {_table(count_rows, ["source", "train +", "train −", "dev +", "dev −"])}
@@ -91,7 +92,10 @@ Author rows per source (an author in one conversation; PJ streams are one author
 Positives: Perverted-Justice predators (PJ streams and approximate PJ predator/decoy interleavings),
 PAN12 predators in the VTPAN segments and the toy excerpt. Negatives: the PJ decoys (adults posing as
 children: hard negatives), PAN12 non-predatory chat, student chit-chat, NPS age-banded rooms, IRC,
-MySpace, Formspring, Discord, Dota 2, Friends dialogue, overheard speech.
+MySpace, Formspring, Discord, Dota 2, Friends dialogue, overheard speech. Plus our own synthetic
+conversations (`safeguarding.synth`, one source per kind): benign look-alikes (surprise parties, coaches with
+parents informed, adults dating, teens at the mall, gamers trading) and grooming escalations through game
+gifts and app moves, so that "secret", "how old are you" or "meet me" alone do not mean grooming.
 
 {LICENCE_NOTE}
 

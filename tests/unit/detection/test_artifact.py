@@ -90,3 +90,9 @@ def test_trained_model_separates_synthetic_grooming(tiny_model: TrainResult) -> 
     data = make_dataset(60, 999)
     auc = roc_auc([s.label for s in data], [det.assess(s.conversation).risk for s in data])
     assert auc > 0.8
+
+
+def test_root_model_card_is_the_bundled_one() -> None:
+    root = Path(__file__).resolve().parents[3] / "MODEL_CARD.md"
+    if root.is_file():  # absent when the package is installed without the source tree
+        assert root.read_text() == (bundled_model_dir() / "MODEL_CARD.md").read_text()
