@@ -19,6 +19,7 @@ from safeguarding.detection.model import (
     N_DENSE,
     FastScorer,
     LinearWeights,
+    MessageFeatures,
     featurise,
     is_adult_age,
     is_minor_age,
@@ -38,6 +39,8 @@ from safeguarding.types import (
 log = logging.getLogger(__name__)
 
 STATE_FORMAT = 1
+_SHORT = 24
+_SHORT_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ class Detector:
         self._text_w: list[float] = weights.text.astype(float).tolist()
         self._n_buckets = weights.n_buckets
         self._fast = FastScorer(weights)
+        self._short_cache: dict[str, MessageFeatures] = {}
 
     @property
     def threshold(self) -> float:
@@ -307,7 +311,16 @@ class Detector:
                 self._evict(state)
             s = AuthorState(first=index, cue_counts=[0] * len(self._fast.per_cue))
             state.authors[message.author] = s
-        f = featurise(message.text, self._n_buckets)
+        text = message.text
+        if len(text) <= _SHORT:
+            # Short chat lines repeat a lot ("lol", "ok", "hey"): featurise each distinct one once.
+            f = self._short_cache.get(text)
+            if f is None:
+                if len(self._short_cache) >= _SHORT_CACHE_SIZE:
+                    self._short_cache.clear()
+                f = self._short_cache[text] = featurise(text, self._n_buckets)
+        else:
+            f = featurise(text, self._n_buckets)
         tw = self._text_w
         dot = 0.0
         for b, v in f.counts.items():
