@@ -362,8 +362,8 @@ class Detector:
         else:
             self._rescore(state, s, message.author)
         if contribution > 0 and (len(s.top) < self.config.evidence_k or contribution > s.top[-1][0]):
-            # The stage tagger only labels driving messages of an author who already looks risky.
-            if self.tagger is not None and s.risk >= 0.5 and contribution >= self.config.support_margin:
+            # The stage tagger labels strong driving messages of an author who is not clearly benign.
+            if self.tagger is not None and s.risk >= 0.2 and contribution >= self.config.support_margin:
                 for st in self.tagger.tag(message.text):
                     stage_bits |= 1 << _STAGE_INDEX[st]
             s.top.append([contribution, index, f.cues, stage_bits])
@@ -455,6 +455,14 @@ class Detector:
             )
         for st in stages:
             out.append(Reason(f"stage:{st.value}", f"messages show the grooming stage '{st.value}'"))
+        if not stages:
+            out.append(
+                Reason(
+                    "wording",
+                    "the wording of the driving messages resembles grooming conversations the model was "
+                    "trained on, but no specific grooming stage was recognised: read them in context",
+                )
+            )
         return tuple(out)
 
     # -- batch ---------------------------------------------------------------------------------------
