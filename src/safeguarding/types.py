@@ -6,7 +6,7 @@ Pydantic models live at the edges (service, CLI input); they convert into these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -111,4 +111,3 @@ class Assessment:
     authors: tuple[AuthorRisk, ...] = ()
     reasons: tuple[Reason, ...] = ()
     model_version: str = ""
-    extra: dict[str, float] = field(default_factory=dict)

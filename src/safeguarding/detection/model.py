@@ -213,6 +213,24 @@ class FastScorer:
         self.w_partner_adult = w("partner_adult")
         self.w_share = w("share_of_messages")
         self._stage_cache: dict[int, int] = {}
+        self.any_w = [t[2] for t in self.per_cue]
+        self._mask_cache: dict[int, tuple[tuple[int, ...], float, float, float, float, float]] = {}
+
+    def of_mask(self, mask: int) -> tuple[tuple[int, ...], float, float, float, float, float]:
+        """For a message's cue bitmask: the cue indices it sets and the summed rate and interaction
+        weights (rate, partner-minor, self-adult, partner-adult, self-minor)."""
+        hit = self._mask_cache.get(mask)
+        if hit is None:
+            rows = [(i, t) for i, t in enumerate(self.per_cue) if mask & t[0]]
+            hit = self._mask_cache[mask] = (
+                tuple(i for i, _ in rows),
+                sum(t[1] for _, t in rows),
+                sum(t[3] for _, t in rows),
+                sum(t[4] for _, t in rows),
+                sum(t[5] for _, t in rows),
+                sum(t[6] for _, t in rows),
+            )
+        return hit
 
     def stages(self, mask: int) -> int:
         n = self._stage_cache.get(mask)

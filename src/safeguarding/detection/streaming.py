@@ -171,7 +171,7 @@ class Detector:
         self._text_w: list[float] = weights.text.astype(float).tolist()
         self._n_buckets = weights.n_buckets
         self._fast = FastScorer(weights)
-        self._short_cache: dict[str, MessageFeatures] = {}
+        self._short_cache: dict[str, tuple[MessageFeatures, float]] = {}
 
     @property
     def threshold(self) -> float:
@@ -301,6 +301,13 @@ class Detector:
         s.margin = margin
         s.risk = self.weights.calibrate(margin)
 
+    def _dot(self, f: MessageFeatures) -> float:
+        tw = self._text_w
+        dot = 0.0
+        for b, v in f.counts.items():
+            dot += tw[b] * v
+        return dot * f.inv_norm
+
     def update(self, state: ConversationState, message: Message) -> Assessment:
         """Add one message to the conversation and return the assessment after it."""
         index = state.n
@@ -314,36 +321,35 @@ class Detector:
         text = message.text
         if len(text) <= _SHORT:
             # Short chat lines repeat a lot ("lol", "ok", "hey"): featurise each distinct one once.
-            f = self._short_cache.get(text)
-            if f is None:
+            hit = self._short_cache.get(text)
+            if hit is None:
                 if len(self._short_cache) >= _SHORT_CACHE_SIZE:
                     self._short_cache.clear()
-                f = self._short_cache[text] = featurise(text, self._n_buckets)
+                f = featurise(text, self._n_buckets)
+                hit = self._short_cache[text] = (f, self._dot(f))
+            f, dot = hit
         else:
             f = featurise(text, self._n_buckets)
-        tw = self._text_w
-        dot = 0.0
-        for b, v in f.counts.items():
-            dot += tw[b] * v
-        dot *= f.inv_norm
+            dot = self._dot(f)
         s.n += 1
         s.text_sum += dot
         s.lin += dot
         cue_contrib = 0.0
         if f.cues:
             s.cue_mask |= f.cues
+            idxs, wr, wpm, wsa, wpa, wsm = self._fast.of_mask(f.cues)
             counts = s.cue_counts
-            for i, (bit, wr, wa, wpm, wsa, wpa, wsm) in enumerate(self._fast.per_cue):
-                if f.cues & bit:
-                    if not counts[i]:
-                        s.any_sum += wa
-                    counts[i] += 1
-                    s.lin += wr
-                    s.i_pm += wpm
-                    s.i_sa += wsa
-                    s.i_pa += wpa
-                    s.i_sm += wsm
-                    cue_contrib += wr
+            wa = self._fast.any_w
+            for i in idxs:
+                if not counts[i]:
+                    s.any_sum += wa[i]
+                counts[i] += 1
+            s.lin += wr
+            s.i_pm += wpm
+            s.i_sa += wsa
+            s.i_pa += wpa
+            s.i_sm += wsm
+            cue_contrib = wr
         context_changed = False
         if is_minor_age(f.age) and not s.self_minor:
             s.self_minor = context_changed = True
@@ -397,7 +403,7 @@ class Detector:
                 state.flagged = True
                 state.alert_at = index
                 state.suspect = max(ready)[1]
-        risk = round(top.risk, 6)
+        risk = top.risk
         if not state.flagged and top.risk < 0.5:
             # Nothing to explain: keep the common case cheap (this runs after every message).
             return Assessment(
@@ -408,7 +414,7 @@ class Detector:
         if focus is None:
             focus, suspect = top, top_author
         assert suspect is not None
-        key = (suspect, state.flagged, focus.cue_mask, focus.supports, tuple(t[1] for t in focus.top))
+        key = (suspect, state.flagged, focus.cue_mask, tuple(t[1] for t in focus.top))
         cached = state.explained
         if cached is not None and cached[0] == key:
             _, stages, evidence, reasons = cached
@@ -424,7 +430,7 @@ class Detector:
             reasons = self._reasons(state, focus, stages)
             state.explained = (key, stages, evidence, reasons)
         authors = tuple(
-            AuthorRisk(a, round(s.risk, 6), s.n, stages_from_bits(cue_stage_bits(s.cue_mask)))
+            AuthorRisk(a, s.risk, s.n, stages_from_bits(cue_stage_bits(s.cue_mask)))
             for a, s in state.authors.items()
         )
         return Assessment(
@@ -449,8 +455,8 @@ class Detector:
             out.append(
                 Reason(
                     "alert",
-                    f"risk reached the alert threshold {self.config.threshold:.2f} "
-                    f"after message {state.alert_at} with {s.supports} supporting messages",
+                    f"risk reached the alert threshold {self.config.threshold:.2f} with enough supporting "
+                    f"messages, after message {state.alert_at}",
                 )
             )
         for st in stages:
