@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safeguarding.errors import ConfigError
@@ -39,6 +39,43 @@ class Settings(BaseSettings):
     """Events per transaction when replaying or ingesting streams."""
     migrate_on_start: bool = True
     """Bring the database schema up to date when opening it."""
+
+    # -- the HTTP service (``safeguarding serve``, docs/service.md) --------------------------------
+    host: str = "127.0.0.1"
+    """Address to listen on. Loopback by default: exposing the service is a deliberate choice."""
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    """Worker processes. More than one needs PostgreSQL (they coordinate through it)."""
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    """Largest request body accepted; larger ones get 413 before they are read."""
+    max_batch_events: int = Field(default=5000, ge=1, le=100_000)
+    """Most events in one ``POST /v1/events``."""
+    rate_limit_per_second: float = Field(default=200.0, gt=0)
+    """Default request rate per API key (a key may carry its own); over it: 429 with Retry-After."""
+    rate_limit_burst: int | None = Field(default=None, ge=1)
+    """Requests a key may send at once after being idle; default twice the rate."""
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    """How long a sign-in lasts."""
+    cookie_secure: bool | None = None
+    """Mark the session cookie ``Secure``. None: when the request came over HTTPS."""
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    """How long a worker trusts a looked-up API key or session (revocation takes at most this long)."""
+    accept_unknown_event_fields: bool = False
+    """The HTTP API rejects event fields it does not know (typos never pass silently); True ignores them."""
+    webhooks: bool = True
+    """Run the webhook relay in this process."""
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=12, ge=1, le=100)
+    """Give up on an alert delivery after this many failed attempts (it stays readable at /v1/alerts)."""
+    webhook_backoff_seconds: float = Field(default=2.0, gt=0)
+    """First retry delay; doubled for each failure (with jitter) up to ``webhook_backoff_max_seconds``."""
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    relay_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
+    read_staleness_seconds: float = Field(default=0.05, ge=0, le=60)
+    """With several workers on PostgreSQL: how far a decision may lag another worker's latest write."""
+    admin_email: str | None = None
+    """With ``admin_password``: create this deployment admin at start-up if absent. No default."""
+    admin_password: SecretStr | None = None
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -2,6 +2,11 @@
 
 Every table is prefixed ``sg_`` so the engine can share a database with a platform's own tables. Times
 are stored in UTC and always come back timezone-aware (SQLite has no zone type).
+
+The engine's tables come first; the service's (tenants, API keys, people, sessions, parent links, the
+alert index) follow. The service keeps tenants apart in the engine's tables by namespacing every id
+``<tenant>/<id>`` (:mod:`safeguarding.store.tenant`), which is why ids are 320 characters wide: a
+platform's 256-character id plus the tenant prefix.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -24,9 +30,12 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
-ID = 256
+ID = 320
+"""Width of id columns: 256 characters from the platform + ``<tenant>/`` (revision 0002 widened them)."""
+TENANT = 32
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -129,7 +138,92 @@ outbox = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("delivered_at", UTCDateTime(), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=True),
+    Column("failed_at", UTCDateTime(), nullable=True),
+    Column("last_error", String(500), nullable=True),
 )
 Index("ix_sg_outbox_pending", outbox.c.delivered_at, outbox.c.id)
 Index("ix_sg_counters_bucket", counters.c.bucket)
 Index("ix_sg_counter_members_bucket", counter_members.c.bucket)
+
+# -- the service (revision 0002) ------------------------------------------------------------------------
+
+tenants = Table(
+    "sg_tenants",
+    metadata,
+    Column("id", String(TENANT), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("webhook_url", String(2000), nullable=True),
+    Column("webhook_secret", String(128), nullable=True),
+    # bumped around every batch a worker writes: other workers then drop their cached engine state
+    Column("write_epoch", BigInteger, nullable=False, default=0),
+)
+
+api_keys = Table(
+    "sg_api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(TENANT), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+    Column("rate_limit", Float, nullable=True),
+)
+
+users = Table(
+    "sg_users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(TENANT), nullable=True, index=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("disabled_at", UTCDateTime(), nullable=True),
+)
+
+sessions = Table(
+    "sg_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(32), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+parent_links = Table(
+    "sg_parent_links",
+    metadata,
+    Column("tenant", String(TENANT), primary_key=True),
+    Column("parent", String(32), primary_key=True),
+    Column("child", String(ID), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("removed_at", UTCDateTime(), nullable=True),
+)
+
+alerts = Table(
+    "sg_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(TENANT), nullable=False),
+    Column("key", String(ID + 16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(ID), nullable=True),
+    Column("conversation", String(ID), nullable=True),
+    Column("risk", Float, nullable=False),
+    Column("stages", String(256), nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("event_id", String(ID), nullable=False),
+    Column("event_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False, default="open"),
+    UniqueConstraint("tenant", "key", name="uq_sg_alerts_tenant_key"),
+)
+Index("ix_sg_alerts_tenant_id", alerts.c.tenant, alerts.c.id)
+Index("ix_sg_alerts_tenant_conversation", alerts.c.tenant, alerts.c.conversation)
+Index("ix_sg_alerts_tenant_subject", alerts.c.tenant, alerts.c.subject)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, select, tuple_, update
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -88,11 +88,18 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        # Reads need no transaction: on PostgreSQL they run in autocommit, which saves the BEGIN and the
+        # ROLLBACK around every lookup (the hot path of contact decisions is a few lookups).
+        self.reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._dialect == "postgresql"
+            else engine
+        )
         self._insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
 
     # -- reads -----------------------------------------------------------------------------------
     def _read(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return fn(conn)
 
     def processed(self, ids: Collection[str]) -> dict[str, ProcessedEvent]:
@@ -133,7 +140,7 @@ class SqlStore:
             return set()
         items = list(keys)
         out: set[EdgeKey] = set()
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             if self._dialect == "postgresql":
                 sql = (
                     "SELECT e.kind, e.src, e.dst FROM sg_edges e "
@@ -155,7 +162,7 @@ class SqlStore:
             return []
         items = list(accounts)
         rows: list[Any] = []
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             if self._dialect == "postgresql":
                 sql = f"SELECT {cols} FROM {table} WHERE account = ANY(%s) AND bucket >= %s"
                 return [tuple(r) for r in conn.exec_driver_sql(sql, (items, since))]
@@ -195,13 +202,22 @@ class SqlStore:
         return self._read(q) if ids else {}
 
     # -- the one write path ----------------------------------------------------------------------
-    def commit(self, changes: ChangeSet) -> None:
-        """Apply a batch in one transaction; :class:`ConflictError` if an event id was taken meanwhile."""
-        if changes.empty:
+    def commit(
+        self, changes: ChangeSet, *, also: Sequence[tuple[Table, Sequence[dict[str, Any]]]] = ()
+    ) -> None:
+        """Apply a batch in one transaction; :class:`ConflictError` if an event id was taken meanwhile.
+
+        ``also``: rows for other tables written in the same transaction (inserts that ignore duplicates),
+        e.g. the service's alert index, so they are stored exactly when the batch is.
+        """
+        if changes.empty and not any(rows for _, rows in also):
             return
         try:
             with self.engine.begin() as conn:
                 self._apply(conn, changes)
+                for table, rows in also:
+                    if rows:
+                        conn.execute(self._insert(table).on_conflict_do_nothing(), list(rows))
         except IntegrityError as exc:
             raise ConflictError(f"a batch event was committed concurrently: {exc.orig}") from None
         except OperationalError as exc:  # e.g. database locked for too long
@@ -217,7 +233,8 @@ class SqlStore:
             return None
         if self._dialect == "postgresql":
             return value
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # isoformat, not strftime: strftime does not zero-pad years before 1000 on every platform
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
     def _many(self, conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -305,14 +322,28 @@ class SqlStore:
             )
 
     # -- outbox ----------------------------------------------------------------------------------
-    def pending_outbox(self, limit: int = 100) -> list[OutboxItem]:
+    def _pending(self, limit: int, prefix: str | None) -> Any:
         c = t.outbox.c
-        stmt = select(t.outbox).where(c.delivered_at.is_(None)).order_by(c.id).limit(limit)
+        stmt = select(t.outbox).where(c.delivered_at.is_(None), c.failed_at.is_(None))
+        if prefix is not None:
+            stmt = stmt.where(func.substr(c.key, 1, len(prefix)) == prefix)
+        return stmt.order_by(c.id).limit(limit)
+
+    def pending_outbox(self, limit: int = 100, *, prefix: str | None = None) -> list[OutboxItem]:
+        """Undelivered items (not given up on), oldest first; ``prefix``: only keys starting with it."""
+        stmt = self._pending(limit, prefix)
         return self._read(lambda conn: [_outbox_item(r) for r in conn.execute(stmt)])
 
-    def relay_outbox(self, deliver: Callable[[OutboxItem], bool], when: datetime, limit: int = 100) -> int:
+    def relay_outbox(
+        self,
+        deliver: Callable[[OutboxItem], bool],
+        when: datetime,
+        limit: int = 100,
+        *,
+        prefix: str | None = None,
+    ) -> int:
         c = t.outbox.c
-        stmt = select(t.outbox).where(c.delivered_at.is_(None)).order_by(c.id).limit(limit)
+        stmt = self._pending(limit, prefix)
         if self._dialect != "postgresql":
             # SQLite has one writer at a time: deliver outside the transaction so a slow receiver
             # never holds the write lock the engine needs, then record the results in one short one.

@@ -1,0 +1,242 @@
+"""Every role against every route: the permissions table decides, and every denial is asserted.
+
+The expectations below are written out by hand, independently of the table in
+``safeguarding.service.permissions``; a route missing here fails the coverage test, so a new route
+cannot ship without its row.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from service_helpers import PASSWORD, Events, Service, grooming_story
+
+from safeguarding.service.app import route_actions
+from safeguarding.service.permissions import ANONYMOUS, Act, Actor, Resource, Role, allowed
+
+PEOPLE = {"deploy_admin", "admin", "moderator", "parent", "other_moderator", "other_admin"}
+ACTORS = sorted(PEOPLE | {"platform", "other_platform", "anonymous"})
+EVERYONE = set(ACTORS)
+ACME_READERS = {"deploy_admin", "admin", "moderator", "platform"}
+ACME_ADMINS = {"deploy_admin", "admin"}
+
+
+class _Count:
+    n = itertools.count()
+    login = itertools.count()
+
+
+def _next() -> int:
+    return next(_Count.n)
+
+
+@dataclass
+class Call:
+    method: str
+    template: str
+    url: str
+    allowed: set[str]
+    body: Callable[[Service], Any] | None = None
+    prepare: Callable[[Service], str] | None = None
+    """Returns a value substituted for ``{x}`` in the url (e.g. a fresh key id to revoke)."""
+    form: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _linked_k2(svc: Service) -> str:
+    parent = svc.people["parent"]["id"]
+    r = svc.client.post(
+        "/v1/tenants/acme/parent-links", json={"parent": parent, "child": "k2"}, headers=svc.admin
+    )
+    assert r.status_code == 204
+    return parent
+
+
+def _spare_key(svc: Service) -> str:
+    r = svc.client.post("/v1/tenants/acme/api-keys", json={"name": "spare"}, headers=svc.admin)
+    return str(r.json()["id"])
+
+
+CALLS = [
+    Call("GET", "/health", "/health", EVERYONE),
+    Call("GET", "/health/live", "/health/live", EVERYONE),
+    Call("GET", "/health/ready", "/health/ready", EVERYONE),
+    Call("GET", "/metrics", "/metrics", EVERYONE),
+    Call("POST", "/v1/auth/login", "/v1/auth/login", EVERYONE,
+         body=lambda s: {"email": s.people[f"login{next(_Count.login)}"]["email"], "password": PASSWORD}),
+    Call("GET", "/v1/auth/me", "/v1/auth/me", PEOPLE),
+    Call("POST", "/v1/events", "/v1/events?tenant=acme", {"platform"},
+         body=lambda s: {"events": [Events(f"x{_next()}-").account("a9")]}),
+    Call("POST", "/v1/decisions/contact", "/v1/decisions/contact?tenant=acme", {"platform"},
+         body=lambda s: {"action": "message", "sender": "a1", "recipient": "k1"}),
+    Call("GET", "/v1/alerts", "/v1/alerts?tenant=acme", ACME_READERS),
+    Call("GET", "/v1/conversations/{conversation_id:path}/risk", "/v1/conversations/c1/risk?tenant=acme",
+         ACME_READERS),
+    Call("GET", "/v1/accounts/{account_id:path}/risk", "/v1/accounts/k1/risk?tenant=acme",
+         ACME_READERS | {"parent"}),
+    Call("GET", "/v1/tenants", "/v1/tenants", {"deploy_admin"}),
+    Call("POST", "/v1/tenants", "/v1/tenants", {"deploy_admin"},
+         body=lambda s: {"id": f"t{_next()}", "name": "T"}),
+    Call("GET", "/v1/tenants/{tenant}/api-keys", "/v1/tenants/acme/api-keys", ACME_ADMINS),
+    Call("POST", "/v1/tenants/{tenant}/api-keys", "/v1/tenants/acme/api-keys", ACME_ADMINS,
+         body=lambda s: {"name": "k"}),
+    Call("POST", "/v1/tenants/{tenant}/api-keys/{key_id}/rotate", "/v1/tenants/acme/api-keys/{x}/rotate",
+         ACME_ADMINS, body=lambda s: {"grace_hours": 1}, prepare=_spare_key),
+    Call("DELETE", "/v1/tenants/{tenant}/api-keys/{key_id}", "/v1/tenants/acme/api-keys/{x}", ACME_ADMINS,
+         prepare=_spare_key),
+    Call("PUT", "/v1/tenants/{tenant}/webhook", "/v1/tenants/acme/webhook", ACME_ADMINS,
+         body=lambda s: {"url": "http://127.0.0.1:9/hook"}),
+    Call("GET", "/v1/tenants/{tenant}/users", "/v1/tenants/acme/users", ACME_ADMINS),
+    Call("POST", "/v1/tenants/{tenant}/users", "/v1/tenants/acme/users", ACME_ADMINS,
+         body=lambda s: {"email": f"n{_next()}@acme.test", "password": PASSWORD, "role": "moderator",
+                         "display_name": "N"}),
+    Call("POST", "/v1/tenants/{tenant}/parent-links", "/v1/tenants/acme/parent-links",
+         ACME_ADMINS | {"platform"}, body=lambda s: {"parent": s.people["parent"]["id"], "child": "k2"}),
+    Call("DELETE", "/v1/tenants/{tenant}/parent-links/{parent}/{child:path}",
+         "/v1/tenants/acme/parent-links/{x}/k2", ACME_ADMINS | {"platform"},
+         prepare=_linked_k2),
+    Call("POST", "/v1/auth/logout", "/v1/auth/logout", PEOPLE),  # last: it ends the session
+]  # fmt: skip
+
+
+@pytest.fixture
+def world(service: Service) -> tuple[Service, dict[str, dict[str, str]]]:
+    """Platforms acme and other, a person of every role, keys, and acme's data."""
+    svc = service
+    svc.add_tenant("other")
+    svc.send("acme", grooming_story(Events()))
+    headers: dict[str, dict[str, str]] = {"deploy_admin": svc.admin, "anonymous": {}}
+    headers["platform"] = svc.key_headers("acme")
+    headers["other_platform"] = svc.key_headers("other")
+    for name, tenant, role in [
+        ("admin", "acme", "admin"),
+        ("moderator", "acme", "moderator"),
+        ("parent", "acme", "parent"),
+        ("other_moderator", "other", "moderator"),
+        ("other_admin", "other", "admin"),
+    ]:
+        headers[name] = {"Authorization": svc.add_person(tenant, role, name)["Authorization"]}
+    r = svc.client.post(
+        "/v1/tenants/acme/parent-links",
+        json={"parent": svc.people["parent"]["id"], "child": "k1"},
+        headers=svc.admin,
+    )
+    assert r.status_code == 204
+    for i in range(len(ACTORS) + 1):  # people to sign in as, one per login attempt
+        person = svc.add_person("acme", "moderator", f"login{i}")
+        person["email"] = f"login{i}@acme.example.test"
+    _Count.login = itertools.count()
+    return svc, headers
+
+
+def test_every_route_is_in_the_matrix(service: Service) -> None:
+    tested = {(c.method, c.template) for c in CALLS}
+    assert set(route_actions()) == tested
+    # and every operation the app really publishes names its action
+    doc = service.client.get("/openapi.json").json()
+    published = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    assert len(published) == len(tested)
+    for p, ops in doc["paths"].items():
+        for m, op in ops.items():
+            assert op["x-permission"] == route_actions()[(m.upper(), _template(p, tested))].value
+
+
+def _template(path: str, templates: set[tuple[str, str]]) -> str:
+    return next(t for _, t in templates if t.replace(":path", "") == path)
+
+
+def test_every_role_against_every_route(world: tuple[Service, dict[str, dict[str, str]]]) -> None:
+    svc, headers = world
+    outcomes: list[str] = []
+    for call in CALLS:
+        for actor in ACTORS:
+            url = call.url
+            if call.prepare is not None:
+                url = url.replace("{x}", call.prepare(svc))
+            body = call.body(svc) if call.body is not None else None
+            svc.client.cookies.clear()  # bearer tokens only (a sign-in would leave its cookie behind)
+            r = svc.client.request(call.method, url, json=body, headers=headers[actor])
+            expected = actor in call.allowed
+            line = f"{call.method} {call.template} as {actor}: {r.status_code}"
+            if expected:
+                ok = r.status_code < 400 or r.status_code in (404, 409)
+                assert ok, f"{line} should be allowed: {r.text}"
+            elif actor == "anonymous":
+                assert r.status_code == 401, f"{line} should be 401"
+                assert r.headers.get("www-authenticate", "").startswith("Bearer")
+            else:
+                assert r.status_code == 403, f"{line} should be 403: {r.text}"
+                assert r.json()["detail"], line
+            outcomes.append(line)
+    assert len(outcomes) == len(CALLS) * len(ACTORS)
+
+
+def test_parent_sees_only_linked_children(world: tuple[Service, dict[str, dict[str, str]]]) -> None:
+    svc, headers = world
+    parent = headers["parent"]
+    assert svc.client.get("/v1/accounts/k1/risk", headers=parent).status_code == 200
+    for account in ("a1", "k2", "nobody"):
+        r = svc.client.get(f"/v1/accounts/{account}/risk", headers=parent)
+        assert r.status_code == 403 and "linked to them" in r.json()["detail"]
+    me = svc.client.get("/v1/auth/me", headers=parent).json()
+    assert me["role"] == "parent" and me["children"] == ["k1"]
+
+
+def test_moderators_and_keys_never_see_another_platform(
+    world: tuple[Service, dict[str, dict[str, str]]],
+) -> None:
+    svc, headers = world
+    for actor in ("other_moderator", "other_platform", "other_admin"):
+        for url in ("/v1/alerts", "/v1/conversations/c1/risk", "/v1/accounts/a1/risk"):
+            own = svc.client.get(url, headers=headers[actor])  # their own platform: empty or unknown
+            assert own.status_code in (200, 404), (actor, url, own.text)
+            if own.status_code == 200 and "alerts" in own.json():
+                assert own.json()["alerts"] == []
+            r = svc.client.get(f"{url}?tenant=acme", headers=headers[actor])
+            assert r.status_code == 403 and "another" in r.json()["detail"], (actor, url)
+
+
+def test_table_reasons_and_fail_closed() -> None:
+    mod = Actor(Role.MODERATOR, tenant="acme")
+    assert allowed(mod, Act.ALERTS_READ, Resource("acme")).allowed
+    p = allowed(mod, Act.ALERTS_READ, Resource("zeta"))
+    assert not p and "another" in p.reason
+    assert not allowed(mod, Act.TENANTS_MANAGE)
+    assert "sign in" in allowed(ANONYMOUS, Act.EVENTS_WRITE).reason
+    assert not allowed(Actor(Role.ADMIN, tenant="acme"), Act.TENANTS_MANAGE)
+    assert allowed(Actor(Role.ADMIN), Act.API_KEYS_MANAGE, Resource("acme"))
+    assert not allowed(Actor(Role.PLATFORM), Act.EVENTS_WRITE, Resource("acme"))  # a key always has a tenant
+    parent = Actor(Role.PARENT, tenant="acme", children=frozenset({"k1"}))
+    assert allowed(parent, Act.ACCOUNTS_READ, Resource("acme", "k1"))
+    assert not allowed(parent, Act.ACCOUNTS_READ, Resource("acme", "k2"))
+    assert not allowed(parent, Act.ACCOUNTS_READ, Resource("zeta", "k1"))
+    assert not allowed(parent, Act.ALERTS_READ, Resource("acme"))
+    for act in Act:  # every action has a row, and every row answers with a reason
+        for role in Role:
+            assert allowed(Actor(role, tenant="acme"), act, Resource("acme")).reason
+
+
+def test_cookie_sessions_need_the_csrf_token(service: Service) -> None:
+    svc = service
+    svc.add_person("acme", "admin", "boss")
+    c = svc.client
+    c.cookies.clear()
+    r = c.post("/v1/auth/login", data={"email": "boss@acme.example.test", "password": PASSWORD})
+    assert r.status_code == 200 and "sg_session" in r.cookies
+    assert "httponly" in r.headers["set-cookie"].lower() and "samesite=lax" in r.headers["set-cookie"].lower()
+    csrf = r.json()["csrf_token"]
+    assert c.get("/v1/tenants/acme/users").status_code == 200  # safe method: cookie alone
+    body = {"name": "from the browser"}
+    r = c.post("/v1/tenants/acme/api-keys", json=body)
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+    r = c.post("/v1/tenants/acme/api-keys", json=body, headers={"X-CSRF-Token": "0" * 64})
+    assert r.status_code == 403
+    assert c.get("/v1/auth/me").json()["csrf_token"] == csrf
+    assert c.post("/v1/tenants/acme/api-keys", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+    assert c.post("/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+    c.cookies.clear()
+    assert c.get("/v1/tenants/acme/users").status_code == 401
