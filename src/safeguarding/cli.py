@@ -312,6 +312,11 @@ def replay_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --demo: write the demo sign-ins and API key as JSON to this file.",
 )
+@click.option(
+    "--e2ee",
+    is_flag=True,
+    help="End-to-end-encrypted mode (docs/e2ee.md): needs SAFEGUARDING_FRANKING_KEY unless --demo.",
+)
 @click.option("--text/--no-text", default=None, help="Score message text with the detector (default) or not.")
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file.")
 @click.option(
@@ -325,6 +330,7 @@ def serve_cmd(
     workers: int | None,
     demo: bool,
     demo_credentials: Path | None,
+    e2ee: bool,
     text: bool | None,
     policy_file: Path | None,
     model: Path | None,
@@ -334,7 +340,7 @@ def serve_cmd(
 
     serve(
         url=url, host=host, port=port, workers=workers, demo=demo, demo_credentials=demo_credentials,
-        text=text, policy=policy_file, model=model, echo=click.echo,
+        text=text, policy=policy_file, model=model, echo=click.echo, e2ee=e2ee,
     )  # fmt: skip
 
 

@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     admin_email: str | None = None
     """With ``admin_password``: create this deployment admin at start-up if absent. No default."""
     admin_password: SecretStr | None = None
+    franking_key: SecretStr | None = None
+    """Encrypted mode (docs/e2ee.md): base64 of 32 random bytes, the server's franking key (one ring is
+    derived from it per platform). Unset: the ``/v1/e2ee`` routes answer 503; ``serve --e2ee`` needs it
+    unless ``--demo`` (which makes one up)."""
+    franking_key_id: str = Field(default="franking-1", min_length=1, max_length=64)
+    """Names the franking key in every stamp, so a rotated key's old tags still verify."""
+    franking_previous_keys: SecretStr | None = None
+    """Keys retired by rotation, still accepted for old stamps: ``id=base64,id=base64``."""
 
 
 def load_settings(**overrides: Any) -> Settings:

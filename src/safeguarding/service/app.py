@@ -22,7 +22,7 @@ from safeguarding.service.context import ServiceContext, build_context
 from safeguarding.service.deps import action_of
 from safeguarding.service.middleware import BodyLimit, RequestMetrics
 from safeguarding.service.permissions import Act
-from safeguarding.service.routes import ROUTERS
+from safeguarding.service.routes import ROUTERS, console
 from safeguarding.service.routes.events import events_request_schema
 from safeguarding.settings import Settings, load_settings
 
@@ -68,10 +68,12 @@ def create_app(
             {"name": "people", "description": "signing in"},
             {"name": "administration", "description": "platforms, keys, webhooks, people, parent links"},
             {"name": "operations", "description": "health and metrics"},
+            {"name": "console", "description": "the moderator console (HTML pages and forms)"},
         ],
     )
     app.state.ctx = ctx
     problems.install(app)
+    console.install(app)  # browsers that are not signed in go to the console's sign-in page
     route_actions()  # fail closed: refuses to build an app with a route that declares no action
     for router in ROUTERS:
         app.include_router(router)

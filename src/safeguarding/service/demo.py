@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -119,8 +120,17 @@ def demo_events(scenario: Scenario) -> list[dict[str, object]]:
     return out
 
 
-def seed_demo(ctx: ServiceContext, url: str, *, seed: int = 0) -> DemoInfo:
-    """Create (or refresh) the demo platform and play the synthetic scenario through the engine."""
+def seed_demo(
+    ctx: ServiceContext,
+    url: str,
+    *,
+    seed: int = 0,
+    play: Callable[[ServiceContext, Scenario], int] | None = None,
+) -> DemoInfo:
+    """Create (or refresh) the demo platform and play the synthetic scenario through the engine.
+
+    ``play(ctx, scenario)`` replaces the plaintext playback (the encrypted demo passes its own) and
+    returns how many events were rejected."""
     now = ctx.clock.now().replace(minute=0, second=0, microsecond=0)
     probe = build_scenario(seed)
     span = max(str(e["at"]) for e in probe.to_events())  # ISO text in UTC sorts in time order
@@ -145,7 +155,10 @@ def seed_demo(ctx: ServiceContext, url: str, *, seed: int = 0) -> DemoInfo:
     events = demo_events(scenario)
     rejected = 0
     # a database that already holds the demo keeps it (its events were played at an earlier start)
-    if not ctx.engines.engine(TENANT).store.processed([str(events[0]["id"])]):
+    if play is not None:
+        if not ctx.engines.engine(TENANT).store.processed([str(events[0]["id"])]):
+            rejected = play(ctx, scenario)
+    elif not ctx.engines.engine(TENANT).store.processed([str(events[0]["id"])]):
         for i in range(0, len(events), BATCH):
             items = parse_items(Batch(events[i : i + BATCH], single=False), strict_fields=True)
             rejected += sum(isinstance(r, Rejected) for r in ctx.ingest(TENANT, items))

@@ -63,6 +63,7 @@ class TenantEngines:
         self._checked: dict[str, float] = {}
         self._writing: dict[str, int] = {}
         self._engines: dict[str, Engine] = {}
+        self._stores: dict[str, TenantStore] = {}
         self._epochs: dict[str, int] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -71,7 +72,7 @@ class TenantEngines:
         with self._guard:
             eng = self._engines.get(tenant)
             if eng is None:
-                store = TenantStore(self.sql, tenant)
+                store = self._stores[tenant] = TenantStore(self.sql, tenant)
                 eng = self._engines[tenant] = Engine(self.policy, store, self.detector, self.clock)
                 self._locks[tenant] = threading.Lock()
             return eng
@@ -85,6 +86,7 @@ class TenantEngines:
         eng = self.engine(tenant)
         with self._guard:
             self._writing[tenant] = self._writing.get(tenant, 0) + 1
+        staged = self._stores[tenant].stage(items)  # message text for the store's evidence hook
         try:
             if not self.coordinated:
                 return eng.process_batch(items)
@@ -97,6 +99,7 @@ class TenantEngines:
             self._checked[tenant] = time.monotonic()
             return results
         finally:
+            self._stores[tenant].unstage(staged)
             with self._guard:
                 self._writing[tenant] -= 1
 
@@ -116,3 +119,4 @@ class TenantEngines:
     def close(self) -> None:
         with self._guard:
             self._engines.clear()
+            self._stores.clear()

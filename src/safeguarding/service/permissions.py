@@ -22,6 +22,13 @@ entry is a denial (fail closed), and every answer names why, so a 403 can say it
     users:manage         tenant   -          -                 -             -
     webhook:manage       tenant   -          -                 -             -
     parent_links:manage  tenant   -          -                 own tenant    -
+    console:read         tenant   own tenant -                 -             -     (queue, cases)
+    cases:act            tenant   own tenant -                 -             -     (claim, actions, appeals)
+    referrals:export     tenant   own tenant -                 -             -
+    stats:read           tenant   own tenant -                 own tenant    -     (aggregates)
+    e2ee:write           -        -          -                 own tenant    -     (for its signed-in devices)
+    e2ee:read            -        -          -                 own tenant    -     (directory, inboxes)
+    e2ee_reports:read    tenant   own tenant -                 -             -     (revealed report text)
 
     * an admin with no tenant is a deployment admin (every tenant, and tenants:manage); an admin of a
       tenant ("tenant") manages that tenant only.
@@ -68,6 +75,13 @@ class Act(StrEnum):
     USERS_MANAGE = "users:manage"
     WEBHOOK_MANAGE = "webhook:manage"
     PARENT_LINKS_MANAGE = "parent_links:manage"
+    CONSOLE_READ = "console:read"
+    CASES_ACT = "cases:act"
+    REFERRALS_EXPORT = "referrals:export"
+    STATS_READ = "stats:read"
+    E2EE_WRITE = "e2ee:write"
+    E2EE_READ = "e2ee:read"
+    E2EE_REPORTS_READ = "e2ee_reports:read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +206,30 @@ TABLE: dict[Act, dict[Role, Check]] = {
     Act.PARENT_LINKS_MANAGE: {
         Role.ADMIN: _admin_scope("link parents and children"),
         Role.PLATFORM: _own_tenant("link parents and children"),
+    },
+    Act.CONSOLE_READ: {
+        Role.MODERATOR: _own_tenant("review the cases"),
+        Role.ADMIN: _admin_scope("review the cases"),
+    },
+    Act.CASES_ACT: {
+        Role.MODERATOR: _own_tenant("act on the cases"),
+        Role.ADMIN: _admin_scope("act on the cases"),
+    },
+    Act.REFERRALS_EXPORT: {
+        Role.MODERATOR: _own_tenant("export referrals"),
+        Role.ADMIN: _admin_scope("export referrals"),
+    },
+    Act.STATS_READ: {
+        Role.MODERATOR: _own_tenant("read the transparency statistics"),
+        Role.ADMIN: _admin_scope("read the transparency statistics"),
+        Role.PLATFORM: _own_tenant("read the transparency statistics"),
+    },
+    Act.E2EE_WRITE: {Role.PLATFORM: _own_tenant("relay its devices' encrypted uploads")},
+    Act.E2EE_READ: {Role.PLATFORM: _own_tenant("fetch device keys and inboxes")},
+    Act.E2EE_REPORTS_READ: {
+        # the only message text an encrypted platform's server holds: moderators and admins, not keys
+        Role.MODERATOR: _own_tenant("read verified reports"),
+        Role.ADMIN: _admin_scope("read verified reports"),
     },
 }
 

@@ -127,7 +127,8 @@ def status_of(exc: SafeguardingError) -> tuple[int, str]:
     return 500, "internal"
 
 
-def error_response(exc: SafeguardingError, path: str | None = None) -> JSONResponse:
+def error_response(exc: SafeguardingError, path: str | None = None, route: str | None = None) -> JSONResponse:
+    """``path`` goes back to the client; logs name only the ``route`` template (paths hold account ids)."""
     status, slug = status_of(exc)
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
@@ -141,7 +142,7 @@ def error_response(exc: SafeguardingError, path: str | None = None) -> JSONRespo
     if isinstance(exc, PayloadTooLarge):
         extra["limit_bytes"] = exc.limit
     if status >= 500:
-        log.error("%s on %s: %s", type(exc).__name__, path, exc)
+        log.error("%s on %s: %s", type(exc).__name__, route, exc)
         detail = "the service cannot answer now" if status == 503 else "internal error"
     else:
         detail = exc.reason if isinstance(exc, InputError | PermissionDenied) else str(exc)
@@ -174,12 +175,17 @@ def _sentence(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + more
 
 
+def _route(request: Request) -> str:
+    """The route template (``/v1/accounts/{account_id}/risk``): never a child's identifier in a log."""
+    return str(getattr(request.scope.get("route"), "path", "unmatched route"))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that make every error a problem+json response."""
 
     async def on_safeguarding(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SafeguardingError)
-        return error_response(exc, request.url.path)
+        return error_response(exc, request.url.path, _route(request))
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -198,7 +204,7 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {}))
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, _route(request))
         return problem(500, "internal error", slug="internal", instance=request.url.path)
 
     app.add_exception_handler(SafeguardingError, on_safeguarding)

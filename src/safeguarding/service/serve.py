@@ -36,6 +36,8 @@ def _env_for_workers(settings: Settings) -> dict[str, str]:
         env["SAFEGUARDING_POLICY"] = str(settings.policy)
     if settings.model is not None:
         env["SAFEGUARDING_MODEL"] = str(settings.model)
+    if settings.franking_key is not None:
+        env["SAFEGUARDING_FRANKING_KEY"] = settings.franking_key.get_secret_value()
     return env
 
 
@@ -55,11 +57,21 @@ def serve(
     policy: Path | None,
     model: Path | None,
     echo: Callable[[str], None] = print,
+    e2ee: bool = False,
 ) -> None:
     import uvicorn
 
     if demo_credentials is not None and not demo:
         raise ConfigError("--demo-credentials needs --demo")
+    franking_key = None
+    if e2ee and not os.environ.get("SAFEGUARDING_FRANKING_KEY"):
+        if not demo:
+            raise ConfigError(
+                "--e2ee needs SAFEGUARDING_FRANKING_KEY (base64 of 32 random bytes, kept secret and stable)"
+            )
+        from safeguarding.service.e2ee import new_franking_key
+
+        franking_key = new_franking_key()  # the demo's own, forgotten when it stops
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal with the handler it found:
     # make that handler a clean exit, so `finally` blocks run and the exit status is 0
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -71,8 +83,12 @@ def serve(
     try:
         settings = load_settings(
             database_url=url, host=host, port=port, workers=workers, policy=policy, model=model,
-            text_scoring=text,
+            text_scoring=text, franking_key=franking_key,
         )  # fmt: skip
+        if settings.franking_key is not None:  # a broken franking key stops start-up, not the first upload
+            from safeguarding.service.e2ee import keyring_from_settings
+
+            keyring_from_settings(settings)
         from safeguarding.service.context import build_context
 
         try:
@@ -83,10 +99,17 @@ def serve(
         if demo:
             from safeguarding.service.demo import seed_demo, write_credentials
 
-            info = seed_demo(ctx, base)
+            if e2ee:
+                from safeguarding.service.e2ee_demo import seed_e2ee_demo
+
+                info, gains = seed_e2ee_demo(ctx, base)
+            else:
+                info, gains = seed_demo(ctx, base), None
             if demo_credentials is not None:
                 write_credentials(info, demo_credentials)
             echo(info.banner())
+            if gains is not None:
+                echo(gains)
             if demo_credentials is not None:
                 echo(f"\n  Credentials written to {demo_credentials}")
             if tmp is not None:

@@ -203,12 +203,17 @@ class SqlStore:
 
     # -- the one write path ----------------------------------------------------------------------
     def commit(
-        self, changes: ChangeSet, *, also: Sequence[tuple[Table, Sequence[dict[str, Any]]]] = ()
+        self,
+        changes: ChangeSet,
+        *,
+        also: Sequence[tuple[Table, Sequence[dict[str, Any]]]] = (),
+        hook: Callable[[Connection], None] | None = None,
     ) -> None:
         """Apply a batch in one transaction; :class:`ConflictError` if an event id was taken meanwhile.
 
         ``also``: rows for other tables written in the same transaction (inserts that ignore duplicates),
-        e.g. the service's alert index, so they are stored exactly when the batch is.
+        e.g. the service's alert index, so they are stored exactly when the batch is. ``hook`` runs last
+        on the same connection (the service's evidence log and message text, ``store.moderation``).
         """
         if changes.empty and not any(rows for _, rows in also):
             return
@@ -218,6 +223,8 @@ class SqlStore:
                 for table, rows in also:
                     if rows:
                         conn.execute(self._insert(table).on_conflict_do_nothing(), list(rows))
+                if hook is not None:
+                    hook(conn)
         except IntegrityError as exc:
             raise ConflictError(f"a batch event was committed concurrently: {exc.orig}") from None
         except OperationalError as exc:  # e.g. database locked for too long

@@ -11,7 +11,9 @@ Tenant ids are ``[a-z0-9-]`` (see :data:`TENANT_ID`), so the ``/`` after them is
 platform's own ids contain.
 
 :meth:`TenantStore.commit` also indexes the batch's alerts (``sg_alerts``) in the same transaction, so
-an alert is listed by ``GET /v1/alerts`` exactly when the event that raised it is stored.
+an alert is listed by ``GET /v1/alerts`` exactly when the event that raised it is stored, and (through
+:func:`~safeguarding.store.moderation.preserve_batch`) keeps the batch's message text and appends its
+alerts, decisions and flagged conversations' messages to the tenant's evidence chain.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from safeguarding.events.types import MessageEvent
 from safeguarding.store import schema as t
 from safeguarding.store.protocol import (
     AccountRecord,
@@ -62,6 +65,21 @@ class TenantStore:
         self.tenant = tenant
         self.prefix = tenant_prefix(tenant)
         self._n = len(self.prefix)
+        self.staged: dict[str, MessageEvent] = {}
+        """The message events of batches being processed, by id (the engine keeps no text)."""
+
+    def stage(self, items: Collection[object]) -> list[str]:
+        """Hand over a batch's message events before processing; returns the ids to :meth:`unstage`."""
+        ids = []
+        for item in items:
+            if isinstance(item, MessageEvent):
+                self.staged[item.id] = item
+                ids.append(item.id)
+        return ids
+
+    def unstage(self, ids: Collection[str]) -> None:
+        for i in ids:
+            self.staged.pop(i, None)
 
     # -- id mapping ----------------------------------------------------------------------------------
     def _in(self, value: str) -> str:
@@ -120,7 +138,13 @@ class TenantStore:
             ),
             outbox=tuple(replace(o, key=p + o.key) for o in changes.outbox),
         )
-        self.inner.commit(scoped, also=[(t.alerts, self._alert_rows(changes.events))])
+        from safeguarding.store.moderation import preserve_batch
+
+        self.inner.commit(
+            scoped,
+            also=[(t.alerts, self._alert_rows(changes.events))],
+            hook=lambda conn: preserve_batch(conn, self.tenant, changes, self.staged),
+        )
 
     def _alert_rows(self, events: tuple[ProcessedEvent, ...]) -> list[dict[str, Any]]:
         """Index rows for the alerts the batch raised (read from the stored outcome records)."""

@@ -1,0 +1,337 @@
+"""The moderator console (``/console``): server-rendered pages over the same sign-in and permissions.
+
+Every route declares its one action like the API does (``console:read`` to look, ``cases:act`` to
+claim, act and decide appeals, ``referrals:export`` for packages). A browser that is not signed in is
+sent to ``/console/login``; other clients get the API's 401. Forms post with the session cookie and
+the CSRF token in a hidden field; the same routes accept JSON with a bearer token (scripts, tests).
+A failed action is shown on the page for browsers and is a problem+json response otherwise.
+
+What a page shows is assembled by :mod:`safeguarding.web.cases`; actions are
+:mod:`safeguarding.web.actions`. Message text is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from safeguarding.errors import ConflictError, InputError, NotFoundError
+from safeguarding.service import admin
+from safeguarding.service.auth import SESSION_COOKIE, csrf_for
+from safeguarding.service.deps import credentials, get_ctx, require, tenant_of
+from safeguarding.service.permissions import Act, Actor, Role
+from safeguarding.service.problems import AuthenticationRequired, RateLimited
+from safeguarding.service.routes.common import ERRORS
+from safeguarding.web import STATIC_DIR, templates
+from safeguarding.web import actions as acts
+from safeguarding.web.cases import STATUSES, build_case, build_queue
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/console", tags=["console"], responses=ERRORS)
+Tenant = Annotated[str | None, Query(max_length=32, description="deployment admins: which platform")]
+
+
+class LoginRedirect(AuthenticationRequired):
+    """A browser asked for a console page without signing in: send it to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__("sign in to use the console")
+        self.next_url = next_url
+
+
+def install(app: Any) -> None:
+    """Register the sign-in redirect (called by ``create_app``)."""
+
+    async def on_login(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRedirect)
+        return RedirectResponse("/console/login?" + urlencode({"next": exc.next_url}), status_code=303)
+
+    app.add_exception_handler(LoginRedirect, on_login)
+
+
+def _browser(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def page(action: Act) -> Callable[[Request], Awaitable[Actor]]:
+    """:func:`require` for console routes: the same check, but browsers are sent to sign in."""
+    inner = require(action)
+
+    async def dependency(request: Request) -> Actor:
+        try:
+            return await inner(request)
+        except AuthenticationRequired:
+            if request.method == "GET" and _browser(request):
+                raise LoginRedirect(str(request.url.path)) from None
+            raise
+
+    dependency.action = action  # type: ignore[attr-defined]
+    dependency.__name__ = f"page_{action.value.replace(':', '_')}"
+    return dependency
+
+
+async def fields(request: Request) -> dict[str, str]:
+    """The submitted fields: an HTML form, or a JSON object (scripts and tests)."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("send an HTML form or a JSON object") from None
+    if not isinstance(doc, dict):
+        raise InputError("send an HTML form or a JSON object")
+    return {str(k): str(v) for k, v in doc.items() if v is not None}
+
+
+def _tq(actor: Actor, tenant: str) -> str:
+    """The ``?tenant=`` a deployment admin's links need (others have exactly one platform)."""
+    return "" if actor.tenant is not None else "?" + urlencode({"tenant": tenant})
+
+
+def render(
+    request: Request, name: str, actor: Actor | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    token, via_cookie = credentials(request)
+    csrf = csrf_for(token) if token and via_cookie else ""
+    return templates().TemplateResponse(
+        request, name, {"actor": actor, "csrf": csrf, "flash": request.query_params.get("msg"), **context},
+        status_code=status,
+    )  # fmt: skip
+
+
+def case_url(key: str, actor: Actor, tenant: str, msg: str | None = None) -> str:
+    url = f"/console/cases/{quote(key, safe='')}{_tq(actor, tenant)}"
+    if msg:
+        url += ("&" if "?" in url else "?") + urlencode({"msg": msg})
+    return url
+
+
+async def _do(request: Request, back: str, work: Callable[[], Any], done: str) -> Response:
+    """Run an action in a thread; browsers go back to the page (with the outcome), scripts get JSON."""
+    try:
+        result = await run_in_threadpool(work)
+    except (InputError, ConflictError) as exc:
+        if not _browser(request):
+            raise
+        sep = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{sep}{urlencode({'msg': f'Not done: {exc}'})}", status_code=303)
+    if not _browser(request):
+        body = result if isinstance(result, dict) else {"ok": True}
+        return Response(json.dumps(body), media_type="application/json")
+    sep = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{sep}{urlencode({'msg': done})}", status_code=303)
+
+
+# -- signing in -------------------------------------------------------------------------------------------
+
+
+@router.get("/login", summary="The console's sign-in page", response_class=HTMLResponse)
+async def login_page(
+    request: Request, actor: Annotated[Actor, Depends(require(Act.SESSION_CREATE))], next: str = "/console"
+) -> HTMLResponse:
+    return render(request, "login.html", None, next=next if next.startswith("/console") else "/console")
+
+
+@router.post("/login", summary="Sign in from the console's form (sets the session cookie)")
+async def login(request: Request, _: Annotated[Actor, Depends(require(Act.SESSION_CREATE))]) -> Response:
+    ctx = get_ctx(request)
+    f = await fields(request)
+    email, password = f.get("email", ""), f.get("password", "")
+    nxt = f.get("next", "/console")
+    nxt = nxt if nxt.startswith("/console") and not nxt.startswith("/console/login") else "/console"
+    client = request.client.host if request.client else "-"
+    wait = ctx.login_limiter.check(f"{client}|{email.lower()}")
+    if wait > 0:
+        raise RateLimited(wait, ctx.login_limiter.rate)
+    try:
+        token, _session, user = await run_in_threadpool(admin.sign_in, ctx, email, password)
+    except AuthenticationRequired:
+        return render(request, "login.html", None, 401, next=nxt, error="Wrong email or password.")
+    if user.role not in (Role.MODERATOR.value, Role.ADMIN.value):
+        await run_in_threadpool(ctx.auth.end_session, token)
+        return render(request, "login.html", None, 403, next=nxt, error="The console is for moderators.")
+    resp = RedirectResponse(nxt, status_code=303)
+    secure = ctx.settings.cookie_secure
+    resp.set_cookie(
+        SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600), httponly=True,
+        samesite="lax", secure=request.url.scheme == "https" if secure is None else secure, path="/",
+    )  # fmt: skip
+    return resp
+
+
+@router.post("/logout", summary="Sign the console's cookie session out")
+async def logout(request: Request, _: Annotated[Actor, Depends(require(Act.SESSION_DELETE))]) -> Response:
+    token, via_cookie = credentials(request)
+    resp = RedirectResponse("/console/login", status_code=303)
+    if token is not None and via_cookie:  # bearer sessions sign out at /v1/auth/logout
+        await run_in_threadpool(get_ctx(request).auth.end_session, token)
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+@router.get("/static/console.css", summary="The console's stylesheet")
+async def stylesheet(_: Annotated[Actor, Depends(require(Act.DOCS_READ))]) -> Response:
+    css = (STATIC_DIR / "console.css").read_text(encoding="utf-8")
+    return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=300"})
+
+
+# -- the queue and a case --------------------------------------------------------------------------------
+
+
+@router.get(
+    "", summary="The review queue: open alerts by risk and the child's age band", response_class=HTMLResponse
+)
+def queue(
+    request: Request,
+    actor: Annotated[Actor, Depends(page(Act.CONSOLE_READ))],
+    kind: Annotated[str, Query(max_length=32)] = "",
+    stage: Annotated[str, Query(max_length=32)] = "",
+    band: Annotated[str, Query(max_length=16)] = "",
+    status: Annotated[str, Query(max_length=16)] = "open",
+    tenant: Tenant = None,
+) -> HTMLResponse:
+    ctx = get_ctx(request)
+    if actor.tenant is None and tenant is None:  # a deployment admin: choose a platform first
+        return render(request, "platforms.html", actor, platforms=ctx.tenancy.tenants())
+    t = tenant_of(request, actor)
+    with ctx.sql.engine.connect() as conn:
+        q = build_queue(conn, t, kind=kind, stage=stage, band=band, status=status)
+    return render(
+        request, "queue.html", actor, q=q, tenant=t, tq=_tq(actor, t), statuses=STATUSES,
+        case_url=lambda k: case_url(k, actor, t),
+    )  # fmt: skip
+
+
+@router.get(
+    "/cases/{key:path}",
+    summary="One case: timeline, participants, history, actions",
+    response_class=HTMLResponse,
+)
+def case(
+    request: Request,
+    key: str,
+    actor: Annotated[Actor, Depends(page(Act.CONSOLE_READ))],
+    tenant: Tenant = None,
+) -> HTMLResponse:
+    """Opening a case counts as its first review (for the time-to-first-review statistic)."""
+    from safeguarding.store.moderation import mark_reviewed
+
+    ctx = get_ctx(request)
+    t = tenant_of(request, actor)
+    with ctx.sql.engine.begin() as conn:
+        c = build_case(conn, ctx, t, key)
+        if c is None:
+            raise NotFoundError(f"no alert {key!r}")
+        mark_reviewed(conn, t, key, ctx.clock.now())
+    return render(
+        request, "case.html", actor, c=c, tenant=t, tq=_tq(actor, t), labels=acts.ACTION_LABELS,
+        base=f"/console/cases/{quote(key, safe='')}", mine=c.review is not None
+        and c.review.assignee == actor.user_id,
+    )  # fmt: skip
+
+
+@router.post("/cases/{key:path}/claim", summary="Claim (or release) a case so no one else works it")
+async def claim(
+    request: Request, key: str, actor: Annotated[Actor, Depends(page(Act.CASES_ACT))], tenant: Tenant = None
+) -> Response:
+    ctx, t = get_ctx(request), tenant_of(request, actor)
+    release = (await fields(request)).get("release") == "1"
+    done = "Released." if release else "Claimed: the case is yours."
+    return await _do(
+        request, case_url(key, actor, t), lambda: acts.claim(ctx, t, key, actor, release=release), done
+    )
+
+
+@router.post(
+    "/cases/{key:path}/actions", summary="Dismiss, warn, restrict, suspend or escalate, with a reason"
+)
+async def case_action(
+    request: Request, key: str, actor: Annotated[Actor, Depends(page(Act.CASES_ACT))], tenant: Tenant = None
+) -> Response:
+    ctx, t = get_ctx(request), tenant_of(request, actor)
+    f = await fields(request)
+    action = f.get("action", "")
+
+    def work() -> dict[str, Any]:
+        d = acts.act(ctx, t, key, actor, action, f.get("reason"))
+        log.info("%s did %s on a case (evidence seq %d)", actor.label, action, d.evidence_seq)
+        return {"action_id": d.action_id, "evidence_seq": d.evidence_seq}
+
+    return await _do(
+        request, case_url(key, actor, t), work, f"Recorded: {acts.ACTION_LABELS.get(action, action)}."
+    )
+
+
+@router.post("/cases/{key:path}/appeals", summary="Record an appeal, or decide one")
+async def case_appeal(
+    request: Request, key: str, actor: Annotated[Actor, Depends(page(Act.CASES_ACT))], tenant: Tenant = None
+) -> Response:
+    ctx, t = get_ctx(request), tenant_of(request, actor)
+    f = await fields(request)
+    try:
+        target = int(f.get("action_id", ""))
+    except ValueError:
+        raise InputError("say which action: action_id") from None
+    decision = f.get("decision", "")
+    if decision not in ("", "upheld", "rejected"):
+        raise InputError("decision is 'upheld' (overturn) or 'rejected'")
+
+    def work() -> dict[str, Any]:
+        if decision:
+            d = acts.decide(ctx, t, target, actor, decision == "upheld", f.get("reason"))
+        else:
+            d = acts.appeal(ctx, t, target, actor, f.get("reason"))
+        return {"action_id": d.action_id, "evidence_seq": d.evidence_seq}
+
+    done = f"Appeal {decision}." if decision else "Appeal recorded."
+    return await _do(request, case_url(key, actor, t), work, done)
+
+
+@router.post("/cases/{key:path}/export", summary="Build the referral package of an escalated case")
+async def case_export(
+    request: Request,
+    key: str,
+    actor: Annotated[Actor, Depends(page(Act.REFERRALS_EXPORT))],
+    tenant: Tenant = None,
+) -> Response:
+    ctx, t = get_ctx(request), tenant_of(request, actor)
+    f = await fields(request)
+
+    def work() -> dict[str, Any]:
+        pid = acts.export_package(ctx, t, key, actor, imminent_danger=f.get("imminent_danger"))
+        return {"package_id": pid, "download": f"/console/referrals/{pid}"}
+
+    return await _do(request, case_url(key, actor, t), work, "Referral package built: download it below.")
+
+
+@router.get("/referrals/{package_id}", summary="Download a referral package (zip)")
+def referral_download(
+    request: Request, package_id: str, actor: Annotated[Actor, Depends(page(Act.REFERRALS_EXPORT))],
+    tenant: Tenant = None,
+) -> Response:  # fmt: skip
+    from safeguarding.store.moderation import package
+
+    ctx, t = get_ctx(request), tenant_of(request, actor)
+    with ctx.sql.engine.connect() as conn:
+        found = package(conn, t, package_id)
+    if found is None:
+        raise NotFoundError(f"no referral package {package_id!r}")
+    return Response(
+        found[1], media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="referral-{package_id}.zip"'},
+    )  # fmt: skip
+
+
+__all__ = ["LoginRedirect", "install", "page", "render", "router"]
