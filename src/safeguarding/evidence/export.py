@@ -78,14 +78,21 @@ def read_platform_conversation(path: Path) -> tuple[str, tuple[PlatformMessage, 
     return cid, tuple(out)
 
 
-def _participants(conn: object, ids: Sequence[str]) -> tuple[Participant, ...]:
+def _participants(conn: object, ids: Sequence[str], chain: str | None = None) -> tuple[Participant, ...]:
+    """Accounts of the case. The service stores a platform's accounts as ``<tenant>/<id>``: look both up
+    and report the platform's own id."""
     from safeguarding.store.schema import accounts
 
-    rows = conn.execute(select(accounts).where(accounts.c.id.in_(list(ids)))).all()  # type: ignore[attr-defined]
-    return tuple(
-        Participant(r.id, r.age_band, r.assurance, r.birth_date, r.country, r.timezone, r.created_at)
-        for r in rows
-    )
+    prefix = f"{chain}/" if chain else ""
+    wanted = list(ids) + ([prefix + i for i in ids if not i.startswith(prefix)] if prefix else [])
+    rows = conn.execute(select(accounts).where(accounts.c.id.in_(wanted))).all()  # type: ignore[attr-defined]
+    seen: dict[str, Participant] = {}
+    for r in rows:
+        pid = r.id.removeprefix(prefix) if prefix else r.id
+        seen.setdefault(
+            pid, Participant(pid, r.age_band, r.assurance, r.birth_date, r.country, r.timezone, r.created_at)
+        )
+    return tuple(seen.values())
 
 
 def export_referral(
@@ -179,7 +186,7 @@ def _export(
             entries=tuple(entries),
             segment=segment,
             head=head,
-            participants=_participants(conn, account_ids),
+            participants=_participants(conn, account_ids, ref.chain),
             platform_messages=tuple(platform_messages),
         )
         pid = package_id or f"{now.strftime('%Y%m%dT%H%M%SZ')}-{sha256_hex(f'{case}|{head.hash}')[:12]}"
