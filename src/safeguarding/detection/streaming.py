@@ -196,6 +196,7 @@ class Detector:
                 s.top,
                 int(s.alerted),
                 s.streak,
+                [s.lin, s.any_sum, s.i_pm, s.i_sa, s.i_pa, s.i_sm, s.margin],
             ]
             for a, s in state.authors.items()
         }
@@ -239,12 +240,22 @@ class Detector:
                     alerted=bool(v[10]),
                     streak=v[11],
                 )
+                s.lin, s.any_sum, s.i_pm, s.i_sa, s.i_pa, s.i_sm, s.margin = (float(x) for x in v[12])
                 state.authors[a] = s
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise InputError(f"corrupt detector state: {exc}") from exc
-        for name, s in state.authors.items():
-            self._rebuild_sums(s)
-            self._rescore(state, s, name)
+        if state.model_version == self.version:
+            # Resume exactly: running sums and each author's last score as they were (an author who has
+            # not written since is not rescored in streaming either).
+            for s in state.authors.values():
+                s.risk = self.weights.calibrate(s.margin)
+        else:
+            # State from another model: rebuild what derives from the counters and rescore everyone.
+            log.info("detector state from model %s rebuilt for %s", state.model_version, self.version)
+            state.model_version = self.version
+            for name, s in state.authors.items():
+                self._rebuild_sums(s)
+                self._rescore(state, s, name)
         return state
 
     def _rebuild_sums(self, s: AuthorState) -> None:

@@ -104,3 +104,23 @@ def test_group_chat_is_bounded(bundled: Detector) -> None:
     for i in range(500):
         bundled.update(state, Message(f"user{i}", "hello everyone"))
     assert len(state.authors) <= bundled.config.max_authors
+
+
+def test_resume_after_every_message_is_exact(bundled: Detector) -> None:
+    """A service persists the state after each message; resuming must change nothing."""
+    for s in make_dataset(30, 17):
+        conv = s.conversation
+        straight = bundled.new_state(conv.id)
+        resumed = bundled.new_state(conv.id)
+        for m in conv.messages:
+            a = bundled.update(straight, m)
+            resumed = bundled.load_state(bundled.dump_state(resumed))
+            b = bundled.update(resumed, m)
+            assert (a.risk, a.flagged, a.alert_at, a.suspect, a.stages) == (
+                b.risk,
+                b.flagged,
+                b.alert_at,
+                b.suspect,
+                b.stages,
+            )
+        assert bundled.dump_state(straight) == bundled.dump_state(resumed)
