@@ -56,7 +56,10 @@ def _check_zone(name: str | None) -> str | None:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time is out of range once converted to UTC") from None
 
 
 def _require_aware(value: datetime) -> datetime:
