@@ -148,8 +148,23 @@ def preserve_batch(
             conversation=m.conversation if m else None, subject=m.sender if m else None,
         )  # fmt: skip
     flagged = [c.id for c in changes.conversations if c.flagged]
+    c = evidence.c
+    batch_messages = [
+        m for e in changes.events if e.type == "message" and (m := staged.get(e.id)) is not None
+    ]
     for cid in flagged:
-        c = evidence.c
+        already = conn.execute(
+            select(c.ref)
+            .where(c.chain == tenant, c.conversation == cid, c.kind == EntryKind.MESSAGE)
+            .limit(1)
+        ).first()
+        if already is not None:
+            # Preserved since it was first flagged: only this batch's messages are new. (Re-reading the
+            # whole conversation here made every batch cost O(conversation length).)
+            new = sorted((m for m in batch_messages if m.conversation == cid), key=lambda m: (m.at, m.id))
+            if new:
+                record_messages(log, new, actor="engine", at=max(e.processed_at for e in changes.events))
+            continue
         kept = {
             r[0]
             for r in conn.execute(
