@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,6 +26,17 @@ from safeguarding.service.schemas.platform import (
 )
 from safeguarding.store.alerts import AlertQuery, AlertRecord
 from safeguarding.types import Stage
+
+
+class AlertKindFilter(StrEnum):
+    """Alert kinds the store holds: the engine's, plus the E2EE mode's device alerts and verified reports."""
+
+    GROOMING = AlertKind.GROOMING.value
+    RISKY_ACCOUNT = AlertKind.RISKY_ACCOUNT.value
+    BLOCKED_CONTACT_PATTERN = AlertKind.BLOCKED_CONTACT_PATTERN.value
+    DEVICE_GROOMING = "device_grooming"
+    VERIFIED_REPORT = "verified_report"
+
 
 router = APIRouter(prefix="/v1", tags=["platform", "moderation"])
 
@@ -92,7 +104,12 @@ def _decode_cursor(cursor: str) -> int:
 def list_alerts(
     request: Request,
     actor: Annotated[Actor, Depends(require(Act.ALERTS_READ))],
-    kind: Annotated[AlertKind | None, Query(description="grooming, risky_account, ...")] = None,
+    kind: Annotated[
+        AlertKindFilter | None,
+        Query(
+            description="grooming, risky_account, blocked_contact_pattern, device_grooming, verified_report"
+        ),
+    ] = None,
     subject: Annotated[
         str | None, Query(min_length=1, max_length=256, description="account the alert is about")
     ] = None,
