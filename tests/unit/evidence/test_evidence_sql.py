@@ -190,3 +190,16 @@ def test_an_account_alert_without_a_conversation_exports_as_an_account_case(
     assert report["reported_person"]["ip_capture_events"][0]["event"] == "registration"
     with engine.connect() as conn:
         assert [(h.case, h.account) for h in holds(conn)] == [("m9", True)]
+
+
+def test_two_log_objects_interleaved_in_one_transaction_keep_one_chain(engine: Engine) -> None:
+    """Each log caches the head it wrote; a stale cache must cost a retry, never a fork or the batch."""
+    with engine.begin() as conn:
+        a, b = SqlEvidenceLog(conn, "acme"), SqlEvidenceLog(conn, "acme")
+        for i in range(4):
+            a.append(EntryKind.ACTION, {"action": "warn", "i": i}, at=T0)
+            b.append(EntryKind.ACTION, {"action": "suspend", "i": i}, at=T0)
+    with engine.connect() as conn:
+        result = verify_log(conn)
+        head = chain_head(conn, "acme")
+    assert result.ok and head is not None and head.seq == 8
