@@ -289,9 +289,6 @@ def _stated_age_norm(norm: str, words: bool) -> int | None:
     return None
 
 
-_prepare = normalise
-
-
 def stated_age(text: str) -> int | None:
     """A self-stated age 5..99 ("im 13", "i am 50 years old", "13 f", "14/f/tx", "asl? 15 m cali").
 
@@ -299,7 +296,7 @@ def stated_age(text: str) -> int | None:
     "my brother is 15 years old" and "when i was 12" are not ages; a bare "13" is too ambiguous on its own
     (the conversation model pairs it with the other side's age question instead).
     """
-    norm = _prepare(text)
+    norm = normalise(text)
     has_words = not _AGE_WORD_SET.isdisjoint(_split(norm))
     if not has_words and not _DIGIT_RE.search(norm):
         return None
@@ -313,7 +310,7 @@ def cue_flags(text: str) -> int:
 
 def cue_flags_and_age(text: str) -> tuple[int, int | None]:
     """``(cue_flags(text), stated_age(text))`` in one pass over the text."""
-    return cues_of_normalised(_prepare(text))
+    return cues_of_normalised(normalise(text))
 
 
 def cues_of_normalised(norm: str) -> tuple[int, int | None]:

@@ -14,7 +14,6 @@ plain arrays (:meth:`StageTagger.to_arrays`) that hold per-bucket weights, never
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -362,21 +361,15 @@ def seed_examples() -> list[tuple[str, str]]:
 
 # -- data, training and evaluation ---------------------------------------------------------------------------
 def load_stage_items(path: str | Path) -> list[tuple[str, str, str]]:
-    """``(text, label, conversation_id)`` of a ``grooming_stages_*.jsonl`` file; bad lines: InputError."""
-    items: list[tuple[str, str, str]] = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                text, label, conv = rec["text"], rec["label"], rec["conversation_id"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"not a stage item ({type(exc).__name__})", where=f"{path}:{n}") from exc
-            if label not in DATASET_LABELS or not isinstance(text, str) or not isinstance(conv, str):
-                raise InputError(f"unknown label {label!r} or bad field types", where=f"{path}:{n}")
-            items.append((text, label, conv))
-    return items
+    """``(text, label, conversation_id)`` of a ``grooming_stages_*.jsonl`` file (read by the corpus loader);
+    a bad line or a label outside :data:`DATASET_LABELS` is an InputError."""
+    from safeguarding.detection.data import load_stage_items as read_items
+
+    items = read_items(path)
+    for n, it in enumerate(items, 1):
+        if it.label not in DATASET_LABELS:
+            raise InputError(f"unknown label {it.label!r}", where=f"{path}: item {n}")
+    return [(it.text, it.label, it.group) for it in items]
 
 
 def train_stage_tagger(

@@ -321,11 +321,9 @@ def _fit_tagger(
     if not path.is_file():
         progress("no grooming-stage labels found: the stage tagger uses cue rules only")
         return None
-    from safeguarding.detection.data import load_stage_items
-    from safeguarding.detection.stages import train_stage_tagger
+    from safeguarding.detection.stages import load_stage_items, train_stage_tagger
 
-    items = load_stage_items(path)
-    tagger = train_stage_tagger([(i.text, i.label, i.group) for i in items], random_state=opts.seed)
+    tagger = train_stage_tagger(load_stage_items(path), random_state=opts.seed)
     return tagger.to_arrays()
 
 
