@@ -24,7 +24,7 @@ from pathlib import Path
 
 from safeguarding.detection.baseline import KeywordBaseline
 from safeguarding.detection.data import LabelledConversation
-from safeguarding.detection.metrics import roc_auc
+from safeguarding.detection.metrics import binary_scores, roc_auc
 from safeguarding.types import Conversation
 
 
@@ -109,17 +109,11 @@ def baseline_eval(records: Sequence[LabelledConversation], threshold: float) -> 
                     y.append(int(a in r.positive_authors))
                     s.append(base.score_author(texts[:k]))
         if y and 0 < sum(y) < len(y):
-            flags = [v >= threshold for v in s]
-            tp = sum(f and t for f, t in zip(flags, y, strict=True))
-            fp = sum(f and not t for f, t in zip(flags, y, strict=True))
-            fn = sum((not f) and t for f, t in zip(flags, y, strict=True))
-            p = tp / (tp + fp) if tp + fp else 0.0
-            rec = tp / (tp + fn) if tp + fn else 0.0
-            f05 = 1.25 * p * rec / (0.25 * p + rec) if p + rec else 0.0
+            b = binary_scores(y, [v >= threshold for v in s])
             out[str(k)] = {
-                "precision": round(p, 4),
-                "recall": round(rec, 4),
-                "f05": round(f05, 4),
+                "precision": round(b.precision, 4),
+                "recall": round(b.recall, 4),
+                "f05": round(b.f05, 4),
                 "auc": round(roc_auc(y, s), 4),
                 "authors": len(y),
             }

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from safeguarding.detection.data import LabelledConversation
 from safeguarding.detection.metrics import (
     BinaryScores,
+    binary_scores,
     latency_weighted_f1,
     pan12_problem1,
     roc_auc,
@@ -80,15 +79,6 @@ def trace(det: Detector, rec: LabelledConversation) -> ConversationTrace:
     )
 
 
-def _scores(flags: list[bool], labels: list[int]) -> BinaryScores:
-    y = np.asarray(labels, dtype=bool)
-    p = np.asarray(flags, dtype=bool)
-    tp = int((y & p).sum())
-    fp = int((~y & p).sum())
-    fn = int((y & ~p).sum())
-    return BinaryScores.from_counts(tp, fp, fn, int(y.size) - tp - fp - fn)
-
-
 def _fmt(s: BinaryScores) -> dict[str, float]:
     return {k: round(v, 4) for k, v in s.as_dict().items()}
 
@@ -104,8 +94,8 @@ def summarise(traces: list[ConversationTrace]) -> dict[str, Any]:
     for k in CHECKPOINTS:
         sel = [a for a in authors if a.n >= k]
         if sel:
-            s = _scores(
-                [a.first_alert_k is not None and a.first_alert_k <= k for a in sel], [a.label for a in sel]
+            s = binary_scores(
+                [a.label for a in sel], [a.first_alert_k is not None and a.first_alert_k <= k for a in sel]
             )
             at[str(k)] = {**_fmt(s), "authors": len(sel)}
     out["at_messages"] = at

@@ -31,7 +31,7 @@ from safeguarding.detection.data import (
     window_records,
 )
 from safeguarding.detection.features import N_BUCKETS
-from safeguarding.detection.metrics import average_precision
+from safeguarding.detection.metrics import average_precision, f_beta
 from safeguarding.detection.model import CUE_LIST, LinearWeights
 from safeguarding.detection.streaming import Detector, DetectorConfig
 from safeguarding.detection.training import Rows, build_rows, source_balanced_weights
@@ -162,9 +162,7 @@ def _weighted_fbeta(y: np.ndarray, flag: np.ndarray, w: np.ndarray, beta: float 
     fn = float(w[(y == 1) & ~flag].sum())
     if tp == 0:
         return 0.0
-    p, r = tp / (tp + fp), tp / (tp + fn)
-    b2 = beta * beta
-    return (1 + b2) * p * r / (b2 * p + r)
+    return f_beta(tp / (tp + fp), tp / (tp + fn), beta)
 
 
 PERSISTENCE_GRID = (1, 2, 3)
