@@ -21,7 +21,6 @@ from safeguarding.detection.model import (
     is_adult_age,
     is_minor_age,
 )
-from safeguarding.detection.streaming import cue_stage_bits
 
 CHECKPOINTS: tuple[int, ...] = (1, 3, 5, 10, 20, 50, 100, 200)
 
@@ -41,7 +40,6 @@ class Rows:
     author: list[str] = field(default_factory=list)
     n_messages: list[int] = field(default_factory=list)
     final: list[bool] = field(default_factory=list)
-    support: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.label)
@@ -71,7 +69,6 @@ class _Acc:
     self_minor: bool = False
     self_adult: bool = False
     you_minor: int = 0
-    support: int = 0
     total_at_last: int = 0  # conversation length at his latest message (share is measured then)
 
 
@@ -119,7 +116,6 @@ def add_conversation(
         rows.author.append(author)
         rows.n_messages.append(acc.n)
         rows.final.append(final)
-        rows.support.append(acc.support)
         last_row[author] = len(rows.label) - 1
 
     for total, m in enumerate(msgs, 1):
@@ -142,8 +138,6 @@ def add_conversation(
             acc.self_adult = True
         if f.you_minor:
             acc.you_minor += 1
-        if cue_stage_bits(f.cues):
-            acc.support += 1
         if acc.n in cps:
             emit(m.author, acc, False)
     for author, acc in accs.items():
