@@ -142,13 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     det = load_detector(args.model)
     if args.data is not None:
-        from safeguarding.detection.train import TrainOptions, load_records, partition
+        from safeguarding.detection.train import held_back_records
 
-        recs = [
-            r
-            for r in load_records(args.data, TrainOptions(max_conversations_per_source=10**9))
-            if partition(r.group) == "test"
-        ]
+        recs = list(held_back_records(args.data, "test"))
         t0 = time.perf_counter()
         report["detector_test"] = ev.evaluate_records(det, recs)
         dt = time.perf_counter() - t0

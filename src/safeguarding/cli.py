@@ -148,11 +148,10 @@ def evaluate(
     det = load_detector(model)
     report: dict[str, object] = {"model": det.version, "threshold": det.threshold}
     if data_dir is not None:
-        from safeguarding.detection.train import TrainOptions, load_records, partition
+        from safeguarding.detection.train import held_back_records
 
-        opts = TrainOptions(max_conversations_per_source=10**9)
-        recs = (r for r in load_records(data_dir, opts) if partition(r.group) == part)
-        report[f"data_{part}"] = ev.evaluate_records(det, recs)
+        held = held_back_records(data_dir, "dev" if part == "dev" else "test")
+        report[f"data_{part}"] = ev.evaluate_records(det, held)
     if lookalikes is not None:
         report["lookalikes"] = ev.evaluate_lookalikes(det, lookalikes)
     if pan12 is not None:

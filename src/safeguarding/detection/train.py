@@ -124,6 +124,15 @@ def load_records(data_dir: Path, opts: TrainOptions) -> Iterator[LabelledConvers
         yield from recs
 
 
+def held_back_records(
+    data_dir: Path, part: Literal["dev", "test"] = "test"
+) -> Iterator[LabelledConversation]:
+    """Every record of the ``dev`` or ``test`` part of DATA_DIR (no subsampling): what ``evaluate`` and
+    the benchmarks score."""
+    opts = TrainOptions(max_conversations_per_source=10**9)
+    return (r for r in load_records(data_dir, opts) if partition(r.group) == part)
+
+
 def _chunk_segment(rec: LabelledConversation, words: int = 12) -> LabelledConversation:
     text = " ".join(m.text for m in rec.conversation.messages).split()
     author = "segment"
