@@ -4,14 +4,18 @@
 
     SafeguardingError
      ├── InputError            bad input from a caller (malformed JSONL/XML/event); 4xx, CLI exit 2
-     │    └── EventError       one event is invalid; carries the event id
+     │    ├── EventError       one event is invalid; carries the event id
+     │    ├── MalformedJSON    an HTTP body that is not JSON (400)
+     │    └── PayloadTooLarge  an HTTP body over the size limit (413)
      ├── ConfigError           invalid settings; stops start-up
      │    └── PolicyError      invalid policy file; stops start-up
      ├── ModelError            model artifact missing or unusable
      │    └── ArtifactIntegrityError   sha256 mismatch: the artifact was altered
      ├── NotFoundError         a resource does not exist (404)
      ├── PermissionDenied      the actor may not do this (403)
-     └── ConflictError         state conflict, e.g. a duplicate with different content (409)
+     │    └── AuthenticationRequired   no or unknown credentials (401)
+     ├── ConflictError         state conflict, e.g. a duplicate with different content (409)
+     └── RateLimited           too many requests for one API key (429)
 
 The service maps these to HTTP in exactly one module; the CLI maps them to exit codes in ``cli``.
 """
@@ -71,3 +75,24 @@ class PermissionDenied(SafeguardingError):
 
 class ConflictError(SafeguardingError):
     pass
+
+
+class MalformedJSON(InputError):
+    """The request body is not valid JSON."""
+
+
+class PayloadTooLarge(InputError):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"request body larger than {limit} bytes")
+
+
+class AuthenticationRequired(PermissionDenied):
+    """No credentials, or credentials the service does not know (expired, revoked, wrong)."""
+
+
+class RateLimited(SafeguardingError):
+    def __init__(self, retry_after: float, limit: float) -> None:
+        self.retry_after = retry_after
+        self.limit = limit
+        super().__init__(f"rate limit of {limit:g} requests per second for this API key exceeded")

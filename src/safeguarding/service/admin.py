@@ -11,11 +11,10 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from safeguarding.errors import ConflictError, InputError, NotFoundError
+from safeguarding.errors import AuthenticationRequired, ConflictError, InputError, NotFoundError
 from safeguarding.service.auth import NewApiKey, new_api_key
 from safeguarding.service.context import ServiceContext
 from safeguarding.service.permissions import Role
-from safeguarding.service.problems import AuthenticationRequired
 from safeguarding.service.webhooks import new_webhook_secret
 from safeguarding.store.tenancy import ApiKeyRecord, SessionRecord, TenantRecord, UserRecord
 from safeguarding.store.tenant import TENANT_ID

@@ -28,8 +28,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from safeguarding.engine.clock import Clock
+from safeguarding.errors import AuthenticationRequired
 from safeguarding.service.permissions import Actor, Role
-from safeguarding.service.problems import AuthenticationRequired
 from safeguarding.store.tenancy import ApiKeyRecord, SessionRecord, TenancyStore, UserRecord
 
 API_KEY_PREFIX = "sgk_"

@@ -14,11 +14,16 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from safeguarding.errors import InputError, NotFoundError, PermissionDenied
+from safeguarding.errors import (
+    AuthenticationRequired,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    RateLimited,
+)
 from safeguarding.service.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from safeguarding.service.context import ServiceContext
 from safeguarding.service.permissions import ANONYMOUS, Act, Actor, Resource, Role, allowed
-from safeguarding.service.problems import AuthenticationRequired, RateLimited
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ResourceOf = Callable[[Request, Actor], Resource]

@@ -45,10 +45,9 @@ from safeguarding.e2ee import (
 from safeguarding.e2ee.codec import utc_iso
 from safeguarding.e2ee.identity import require_device
 from safeguarding.engine import Outcome, Rejected
-from safeguarding.errors import ConfigError, InputError, NotFoundError
+from safeguarding.errors import ConfigError, InputError, NotFoundError, RateLimited
 from safeguarding.events.types import ReportEvent
 from safeguarding.service.context import ServiceContext
-from safeguarding.service.problems import RateLimited
 from safeguarding.settings import Settings
 from safeguarding.store.e2ee import E2EEStore
 

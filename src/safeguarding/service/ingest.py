@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from safeguarding.engine import Alert, Outcome, Rejected
-from safeguarding.errors import EventError, InputError
+from safeguarding.errors import EventError, InputError, MalformedJSON
 from safeguarding.events import Event, event_json_schema, parse_event
-from safeguarding.service.problems import MalformedJSON
 from safeguarding.service.schemas.platform import EARLIEST, LATEST
 from safeguarding.types import Reason
 

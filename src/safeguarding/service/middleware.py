@@ -8,8 +8,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from safeguarding.errors import PayloadTooLarge
 from safeguarding.service.metrics import Metrics
-from safeguarding.service.problems import PROBLEM, PayloadTooLarge
+from safeguarding.service.problems import PROBLEM
 
 
 async def _send_problem(send: Send, status: int, detail: str, path: str, **extra: Any) -> None:

@@ -1,6 +1,6 @@
 """Errors to HTTP, in exactly one place: RFC 9457 ``application/problem+json`` responses.
 
-The service adds four leaves to the project's one error tree (:mod:`safeguarding.errors`)::
+How the project's one error tree (:mod:`safeguarding.errors`) maps to HTTP::
 
     SafeguardingError
      ├── InputError ─────────────────── 422  (EventError: 422 naming the event)
@@ -29,39 +29,22 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safeguarding.errors import (
+    AuthenticationRequired,
     ConfigError,
     ConflictError,
     EventError,
     InputError,
+    MalformedJSON,
     ModelError,
     NotFoundError,
+    PayloadTooLarge,
     PermissionDenied,
+    RateLimited,
     SafeguardingError,
 )
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
-
-
-class MalformedJSON(InputError):
-    """The request body is not valid JSON."""
-
-
-class PayloadTooLarge(InputError):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        super().__init__(f"request body larger than {limit} bytes")
-
-
-class AuthenticationRequired(PermissionDenied):
-    """No credentials, or credentials the service does not know (expired, revoked, wrong)."""
-
-
-class RateLimited(SafeguardingError):
-    def __init__(self, retry_after: float, limit: float) -> None:
-        self.retry_after = retry_after
-        self.limit = limit
-        super().__init__(f"rate limit of {limit:g} requests per second for this API key exceeded")
 
 
 _TITLES = {

@@ -9,12 +9,11 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from safeguarding.errors import InputError
+from safeguarding.errors import InputError, MalformedJSON, RateLimited
 from safeguarding.service import admin
 from safeguarding.service.auth import SESSION_COOKIE, csrf_for
 from safeguarding.service.deps import credentials, get_ctx, require
 from safeguarding.service.permissions import Act, Actor
-from safeguarding.service.problems import MalformedJSON, RateLimited
 from safeguarding.service.routes.common import ERRORS
 from safeguarding.service.schemas.people import LoginIn, MeOut, SessionOut
 

@@ -22,12 +22,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from safeguarding.errors import ConflictError, InputError, NotFoundError
+from safeguarding.errors import AuthenticationRequired, ConflictError, InputError, NotFoundError, RateLimited
 from safeguarding.service import admin
 from safeguarding.service.auth import SESSION_COOKIE, csrf_for
 from safeguarding.service.deps import credentials, get_ctx, require, tenant_of
 from safeguarding.service.permissions import Act, Actor, Role
-from safeguarding.service.problems import AuthenticationRequired, RateLimited
 from safeguarding.service.routes.common import ERRORS
 from safeguarding.web import STATIC_DIR, templates
 from safeguarding.web import actions as acts

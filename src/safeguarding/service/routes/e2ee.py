@@ -18,11 +18,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from safeguarding.errors import InputError, NotFoundError
+from safeguarding.errors import InputError, MalformedJSON, NotFoundError
 from safeguarding.service.deps import get_ctx, require, tenant_of
 from safeguarding.service.e2ee import KIND_ENVELOPE, KIND_KEY_PACKAGE, MAX_PENDING, E2EEService
 from safeguarding.service.permissions import Act, Actor
-from safeguarding.service.problems import MalformedJSON
 from safeguarding.service.routes.common import ERRORS
 
 router = APIRouter(prefix="/v1/e2ee", tags=["encrypted mode"])
