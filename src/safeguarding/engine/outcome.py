@@ -13,6 +13,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from safeguarding.families.controls import ApprovalRequest
+from safeguarding.families.notices import ChildNotice, NoticeKind
 from safeguarding.policy.model import Decision, Notice, Verdict
 from safeguarding.types import Reason
 
@@ -24,6 +26,8 @@ class AlertKind(StrEnum):
     """An account's fused metadata signals reached the policy's ``alerts.account_risk``."""
     BLOCKED_CONTACT_PATTERN = "blocked_contact_pattern"
     """An account had ``alerts.blocked_pattern_count`` contact attempts denied within the window."""
+    CHILD_REPORT = "child_report"
+    """A minor reported an account (``subject``), with the conversation when they named one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +63,12 @@ class RecipientDecision:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The result of processing one event. ``duplicate``: the event had been processed before."""
+    """The result of processing one event. ``duplicate``: the event had been processed before.
+
+    ``notices`` are the safety notices the child recipients should see now
+    (:mod:`safeguarding.families.notices`); ``approvals`` the contacts waiting for a parent's approval.
+    Neither is part of the replay line (its shape is fixed); both are kept in :meth:`record`.
+    """
 
     event: str
     type: str
@@ -67,6 +76,8 @@ class Outcome:
     alerts: tuple[Alert, ...] = ()
     recipients: tuple[RecipientDecision, ...] = ()
     duplicate: bool = False
+    notices: tuple[ChildNotice, ...] = ()
+    approvals: tuple[ApprovalRequest, ...] = ()
 
     def line_json(self) -> str:
         """:meth:`line` as compact JSON text, cached per decision for the common no-alert case."""
@@ -86,7 +97,7 @@ class Outcome:
 
     def record(self) -> str:
         """Canonical JSON kept with the processed event; :meth:`from_record` reads it back."""
-        if not self.alerts and not self.recipients:
+        if not self.alerts and not self.recipients and not self.notices and not self.approvals:
             return _plain_record(self.type, self.decision)
         return self._record()
 
@@ -120,6 +131,10 @@ class Outcome:
                 [r.recipient, r.verdict.value, r.rule, r.notice.value if r.notice else None]
                 for r in self.recipients
             ]
+        if self.notices:
+            rec["nt"] = [[n.child, n.kind.value, n.about, n.conversation] for n in self.notices]
+        if self.approvals:
+            rec["ap"] = [[a.child, a.adult, a.conversation] for a in self.approvals]
         return json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
@@ -141,7 +156,9 @@ class Outcome:
             RecipientDecision(r, Verdict(v), rule, Notice(n) if n else None)
             for r, v, rule, n in rec.get("to", ())
         )
-        return cls(event, rec["t"], decision, alerts, recipients, duplicate)
+        notices = tuple(ChildNotice(c, NoticeKind(k), a, conv) for c, k, a, conv in rec.get("nt", ()))
+        approvals = tuple(ApprovalRequest(c, a, conv) for c, a, conv in rec.get("ap", ()))
+        return cls(event, rec["t"], decision, alerts, recipients, duplicate, notices, approvals)
 
 
 @lru_cache(maxsize=4096)

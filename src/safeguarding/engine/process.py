@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from safeguarding.engine import family
 from safeguarding.engine.clock import Clock
 from safeguarding.engine.detector import ConversationDetector
 from safeguarding.engine.outcome import Alert, AlertKind, Outcome, RecipientDecision
@@ -26,17 +27,20 @@ from safeguarding.events.types import (
     AcceptEvent,
     AccountEvent,
     BlockEvent,
+    ContactApprovalEvent,
     ContactRequestEvent,
     DeclineEvent,
     Event,
     FollowEvent,
     GroupInviteEvent,
     MessageEvent,
+    ParentalControlsEvent,
     ReportEvent,
     UnblockEvent,
     UnfollowEvent,
     accounts_of,
 )
+from safeguarding.families.controls import Control
 from safeguarding.policy.ages import age_on, as_recipient, as_sender, band_at, is_minor, min_age_gap
 from safeguarding.policy.model import Action, ContactFacts, Decision, Notice, Party, Verdict
 from safeguarding.policy.policy import Policy
@@ -59,6 +63,8 @@ class Relation:
     sender_follows_recipient: bool
     first_contact: bool
     recipient_in_group: bool
+    approved: bool = False
+    """A parent of the recipient approved contact from the sender (parental controls)."""
 
     @property
     def connected(self) -> bool:
@@ -70,6 +76,9 @@ class PairResult:
     decision: Decision
     relation: Relation
     adult_to_minor: bool
+    recipient_minor: bool = False
+    awaits_approval: bool = False
+    """Denied only for want of a parent's approval (with it, the policy would have let it through)."""
 
 
 class EventProcessor:
@@ -107,6 +116,7 @@ class EventProcessor:
             sender_follows_recipient=has(EdgeKind.FOLLOW, s, r),
             first_contact=not has(EdgeKind.MESSAGED, s, r),
             recipient_in_group=group is not None and has(EdgeKind.MEMBER, r, group),
+            approved=has(EdgeKind.APPROVED, r, s),
         )
 
     def _account_facts(self, account: str, bucket: int) -> AccountFacts:
@@ -152,7 +162,8 @@ class EventProcessor:
         """Facts → signals (when ``record``) → decision, for one sender and one recipient."""
         rel = self.relation(s_rec.id, r_rec.id, group)
         sp, rp = self.party(s_rec, at), self.party(r_rec, at)
-        adult_to_minor = as_sender(sp.band) is AgeBand.ADULT and is_minor(as_recipient(rp.band))
+        recipient_minor = is_minor(as_recipient(rp.band))
+        adult_to_minor = as_sender(sp.band) is AgeBand.ADULT and recipient_minor
         if record and adult_to_minor:
             self._record_attempt(action, s_rec.id, r_rec, rel, sp, rp, at)
         risk, values = self.risk_values(s_rec.id, at)
@@ -173,8 +184,18 @@ class EventProcessor:
             conversation_risk=conv.risk if conv else 0.0,
             conversation_flagged=bool(conv and conv.flagged),
             sender_suspected=bool(conv and conv.flagged and conv.suspect == s_rec.id),
+            parent_approval_needed=bool(r_rec.controls & Control.APPROVAL_REQUIRED)
+            and rel.first_contact
+            and not rel.approved,
+            recipient_contact_paused=bool(r_rec.controls & Control.PAUSE_NON_CONNECTIONS),
         )
-        return PairResult(self.policy.decide(facts), rel, adult_to_minor)
+        decision = self.policy.decide(facts)
+        awaits = (
+            facts.parent_approval_needed
+            and not decision.allowed
+            and self.policy.decide(replace(facts, parent_approval_needed=False)).allowed
+        )
+        return PairResult(decision, rel, adult_to_minor, recipient_minor, awaits)
 
     def _count(self, account: str, counter: str, at: datetime) -> None:
         self.ws.count(account, counter, at)
@@ -212,7 +233,18 @@ class EventProcessor:
             return self._message(event)
         if isinstance(event, FollowEvent | ContactRequestEvent | GroupInviteEvent):
             return self._contact(event)
+        if isinstance(event, ParentalControlsEvent):
+            self.ws.put_account(family.apply_controls(self._rec(event.account), event))
+            return Outcome(event.id, event.type.value, self.policy.no_decision())
+        if isinstance(event, ContactApprovalEvent):
+            family.apply_approval(self.ws, event)
+            return Outcome(event.id, event.type.value, self.policy.no_decision())
         self._relationship(event)
+        if isinstance(event, ReportEvent) and self._is_minor(event.actor, event.at):
+            risk, _ = self.risk_values(event.target, event.at)
+            report = family.child_report_alert(event, risk, self.policy.alerts.child_report_risk)
+            alerts = (report, *self._account_alerts(event.at, event.conversation))
+            return Outcome(event.id, event.type.value, self.policy.no_decision(), alerts)
         return Outcome(
             event.id, event.type.value, self.policy.no_decision(), self._account_alerts(event.at, None)
         )
@@ -246,6 +278,10 @@ class EventProcessor:
                 timezone=e.timezone,
                 risk_alerted=old.risk_alerted if old else False,
                 pattern_alert_until=old.pattern_alert_until if old else None,
+                display_name=e.display_name
+                if e.display_name is not None
+                else (old.display_name if old else None),
+                controls=old.controls if old else 0,
             )
         )
         return Outcome(e.id, e.type.value, self.policy.no_decision())
@@ -268,7 +304,8 @@ class EventProcessor:
             else:
                 self.ws.add_edge(EdgeKind.MEMBER, e.target, e.group, e.at)
         alerts = self._after_decision(e.actor, d, e.at, None)
-        return Outcome(e.id, e.type.value, d, alerts)
+        notices = family.request_notices(action, e.actor, e.target, result)
+        return Outcome(e.id, e.type.value, d, alerts, notices=notices)
 
     def _message(self, e: MessageEvent) -> Outcome:
         alerts: list[Alert] = []
@@ -299,7 +336,8 @@ class EventProcessor:
                 for r, p in zip(e.recipients, results, strict=True)
             )
         alerts.extend(self._after_decision(e.sender, decision, e.at, e.conversation))
-        return Outcome(e.id, e.type.value, decision, tuple(alerts), per)
+        notices, approvals = family.message_notes(e, results)
+        return Outcome(e.id, e.type.value, decision, tuple(alerts), per, notices=notices, approvals=approvals)
 
     def _score(
         self, e: MessageEvent, conv: ConversationRecord | None

@@ -21,6 +21,7 @@ from safeguarding.events.types import (
     Event,
     GroupInviteEvent,
     MessageEvent,
+    ParentalControlsEvent,
     accounts_of,
 )
 from safeguarding.signals.windows import AccountWindows, bucket_of
@@ -37,6 +38,7 @@ from safeguarding.store.protocol import (
 
 _PAIR_KINDS = (EdgeKind.FOLLOW, EdgeKind.CONTACT, EdgeKind.BLOCK, EdgeKind.REQUEST, EdgeKind.MESSAGED)
 _F, _C, _B, _M = EdgeKind.FOLLOW.value, EdgeKind.CONTACT.value, EdgeKind.BLOCK.value, EdgeKind.MESSAGED.value
+_A = EdgeKind.APPROVED.value
 
 
 def pair_keys(a: str, b: str) -> list[EdgeKey]:
@@ -57,6 +59,7 @@ def message_keys(sender: str, recipient: str) -> list[EdgeKey]:
         (_F, sender, recipient),
         (_C, recipient, sender),
         (_M, sender, recipient),
+        (_A, recipient, sender),
     ]
 
 
@@ -108,7 +111,7 @@ class WorkingSet:
         for e in events:
             named = accounts_of(e)
             accounts.update(named)
-            if isinstance(e, AccountEvent):
+            if isinstance(e, AccountEvent | ParentalControlsEvent):
                 continue
             if isinstance(e, MessageEvent):
                 convs.add(e.conversation)

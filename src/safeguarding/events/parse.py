@@ -25,6 +25,7 @@ from safeguarding.events.types import (
     AcceptEvent,
     AccountEvent,
     BlockEvent,
+    ContactApprovalEvent,
     ContactRequestEvent,
     DeclineEvent,
     Event,
@@ -32,6 +33,7 @@ from safeguarding.events.types import (
     FollowEvent,
     GroupInviteEvent,
     MessageEvent,
+    ParentalControlsEvent,
     ReportEvent,
     UnblockEvent,
     UnfollowEvent,
@@ -90,6 +92,7 @@ class _AccountIn(_In):
     created: Instant | None = None
     country: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = None
     timezone: Zone = None
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
 
     def to_event(self) -> AccountEvent:
         band = self.age_band if self.age_band is not None else AgeBand.UNKNOWN
@@ -103,7 +106,15 @@ class _AccountIn(_In):
             created=self.created,
             country=self.country.upper() if self.country else None,
             timezone=self.timezone,
+            display_name=self.display_name,
         )
+
+
+class _ParentalControlsIn(_In):
+    type: Literal["parental_controls"]
+    account: Id
+    approval_required: bool = False
+    pause_non_connections: bool = False
 
 
 class _PairIn(_In):
@@ -150,6 +161,11 @@ class _ReportIn(_PairIn):
 class _GroupInviteIn(_PairIn):
     type: Literal["group_invite"]
     group: Id
+
+
+class _ContactApprovalIn(_PairIn):
+    type: Literal["contact_approval"]
+    approved: bool = True
 
 
 class _MessageIn(_In):
@@ -244,6 +260,21 @@ def _convert(kind: str, raw: Mapping[str, Any]) -> Event:
         if acc.age_band is not None and acc.birth_date is not None:
             raise ValueError("give either 'age_band' or 'birth_date', not both")
         return acc.to_event()
+    if kind == "parental_controls":
+        pc = _ParentalControlsIn.model_validate(raw)
+        return ParentalControlsEvent(
+            id=pc.id,
+            at=pc.at,
+            account=pc.account,
+            approval_required=pc.approval_required,
+            pause_non_connections=pc.pause_non_connections,
+        )
+    if kind == "contact_approval":
+        ca = _ContactApprovalIn.model_validate(raw)
+        _check_pair(ca.actor, ca.target)
+        return ContactApprovalEvent(
+            id=ca.id, at=ca.at, actor=ca.actor, target=ca.target, approved=ca.approved
+        )
     if kind in _PAIR_TYPES:
         model, cls = _PAIR_TYPES[kind]
         p = model.model_validate(raw)
@@ -304,5 +335,7 @@ def event_json_schema() -> dict[str, Any]:
         _ReportIn,
         _MessageIn,
         _GroupInviteIn,
+        _ParentalControlsIn,
+        _ContactApprovalIn,
     ]
     return {m.model_fields["type"].annotation.__args__[0]: m.model_json_schema() for m in models}  # type: ignore[union-attr]

@@ -30,6 +30,8 @@ class EventType(StrEnum):
     REPORT = "report"
     MESSAGE = "message"
     GROUP_INVITE = "group_invite"
+    PARENTAL_CONTROLS = "parental_controls"
+    CONTACT_APPROVAL = "contact_approval"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class AccountEvent:
     created: datetime | None = None
     country: str | None = None
     timezone: str | None = None
+    display_name: str | None = None
+    """What a linked parent sees as the contact's name (the platform's public name, not a real name)."""
 
     type = EventType.ACCOUNT
 
@@ -124,6 +128,32 @@ class GroupInviteEvent(PairEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ParentalControlsEvent:
+    """The controls a linked parent (or the platform) set for a child's account; they apply from ``at``.
+
+    ``approval_required``: a new adult may message the child only after a parent approved them.
+    ``pause_non_connections``: nobody outside the child's connections may contact them at all.
+    """
+
+    id: str
+    at: datetime
+    account: str
+    approval_required: bool = False
+    pause_non_connections: bool = False
+
+    type = EventType.PARENTAL_CONTROLS
+
+
+@dataclass(frozen=True, slots=True)
+class ContactApprovalEvent(PairEvent):
+    """A parent of ``actor`` (the child) approved, or refused, contact from ``target`` (an adult)."""
+
+    approved: bool = True
+
+    type = EventType.CONTACT_APPROVAL
+
+
+@dataclass(frozen=True, slots=True)
 class MessageEvent:
     """A message. ``text`` is None in end-to-end-encrypted mode: signals and policy still apply.
 
@@ -159,13 +189,15 @@ Event = (
     | ReportEvent
     | GroupInviteEvent
     | MessageEvent
+    | ParentalControlsEvent
+    | ContactApprovalEvent
 )
 """Any event the engine understands."""
 
 
 def accounts_of(event: Event) -> tuple[str, ...]:
     """Every account an event names (all must be known before the event, except in ``account``)."""
-    if isinstance(event, AccountEvent):
+    if isinstance(event, AccountEvent | ParentalControlsEvent):
         return (event.account,)
     if isinstance(event, MessageEvent):
         return (event.sender, *event.recipients)

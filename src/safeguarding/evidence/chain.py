@@ -40,6 +40,8 @@ class EntryKind(StrEnum):
     HOLD_RELEASED = "hold_released"
     REFERRAL_EXPORT = "referral_export"
     """A referral package was built (payload: package id, manifest sha256, chain head)."""
+    FAMILY = "family"
+    """A parent link made or ended, a parent's approval or refusal of a contact (who did it)."""
     RETENTION_PURGE = "retention_purge"
     """Payloads cleared by retention (payload: the sequence ranges); never purged itself."""
 

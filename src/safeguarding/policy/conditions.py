@@ -38,6 +38,9 @@ BOOL_FACTS: Mapping[str, str] = {
     "recipient_in_group": "the recipient joined the message's group (with consent)",
     "conversation_flagged": "the grooming detector flagged this conversation",
     "sender_suspected": "the grooming detector flagged this conversation and blames the sender",
+    "parent_approval_needed": "the recipient's parent asked to approve new contacts, and has not approved "
+    "this sender, who has never messaged the recipient",
+    "recipient_contact_paused": "the recipient's parent paused contact from outside their connections",
 }
 NUMBER_FACTS: Mapping[str, str] = {
     "sender_risk_min": "the sender's fused account risk is at least this (0..1)",

@@ -34,6 +34,7 @@ _ALERTS = {
     "blocked_pattern_count": (int, 1, 10_000),
     "blocked_pattern_window_hours": (int, 1, 24 * 90),
     "grooming_risk": (float, 0.0, 1.0),
+    "child_report_risk": (float, 0.0, 1.0),
 }
 
 

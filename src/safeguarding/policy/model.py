@@ -92,6 +92,8 @@ class ContactFacts:
     conversation_risk: float = 0.0
     conversation_flagged: bool = False
     sender_suspected: bool = False
+    parent_approval_needed: bool = False
+    recipient_contact_paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,8 @@ class AlertSettings:
     blocked_pattern_window_hours: int = 24
     grooming_risk: float | None = None
     """Conversation alert threshold; None means: use the detector's own calibrated threshold."""
+    child_report_risk: float = 0.75
+    """A report from a minor becomes a ``child_report`` alert at least this high in the queue."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ class EdgeKind(StrEnum):
     INVITE = "invite"  # src was invited to group dst and has not answered yet
     MEMBER = "member"  # src joined group dst
     MESSAGED = "messaged"  # src has messaged dst at least once (first-contact detection)
+    APPROVED = "approved"  # a parent of child src approved contact from dst (parental controls)
 
 
 EdgeKey = tuple[str, str, str]
@@ -50,6 +51,9 @@ class AccountRecord:
     timezone: str | None = None
     risk_alerted: bool = False
     pattern_alert_until: datetime | None = None
+    display_name: str | None = None
+    controls: int = 0
+    """:class:`safeguarding.families.Control` bits a linked parent set."""
 
 
 @dataclass(frozen=True, slots=True)

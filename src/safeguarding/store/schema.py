@@ -84,6 +84,9 @@ accounts = Table(
     Column("timezone", String(64), nullable=True),
     Column("risk_alerted", Boolean, nullable=False, default=False),
     Column("pattern_alert_until", UTCDateTime(), nullable=True),
+    # revision 0006 (families)
+    Column("display_name", String(100), nullable=True),
+    Column("controls", Integer, nullable=False, default=0, server_default="0"),
 )
 
 edges = Table(
@@ -158,6 +161,7 @@ tenants = Table(
     Column("webhook_secret", String(128), nullable=True),
     # bumped around every batch a worker writes: other workers then drop their cached engine state
     Column("write_epoch", BigInteger, nullable=False, default=0),
+    Column("family_settings", Text, nullable=True),  # revision 0006: FamilySettings as JSON
 )
 
 api_keys = Table(
@@ -204,6 +208,9 @@ parent_links = Table(
     Column("child", String(ID), primary_key=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("removed_at", UTCDateTime(), nullable=True),
+    # revision 0006: how the link was made ("invitation" the child accepted, or "direct" for an under-13)
+    Column("via", String(16), nullable=False, default="direct"),
+    Column("removed_by", String(64), nullable=True),
 )
 
 alerts = Table(

@@ -127,6 +127,8 @@ class SqlStore:
                         timezone=r.timezone,
                         risk_alerted=bool(r.risk_alerted),
                         pattern_alert_until=r.pattern_alert_until,
+                        display_name=r.display_name,
+                        controls=int(r.controls or 0),
                     )
             return out
 
@@ -393,6 +395,8 @@ def _account_row(a: AccountRecord) -> dict[str, Any]:
         "timezone": a.timezone,
         "risk_alerted": a.risk_alerted,
         "pattern_alert_until": a.pattern_alert_until,
+        "display_name": a.display_name,
+        "controls": a.controls,
     }
 
 

@@ -25,6 +25,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from safeguarding.events.types import MessageEvent
 from safeguarding.store import schema as t
 from safeguarding.store.protocol import (
@@ -138,13 +140,14 @@ class TenantStore:
             ),
             outbox=tuple(replace(o, key=p + o.key) for o in changes.outbox),
         )
+        from safeguarding.store.families import record_batch
         from safeguarding.store.moderation import preserve_batch
 
-        self.inner.commit(
-            scoped,
-            also=[(t.alerts, self._alert_rows(changes.events))],
-            hook=lambda conn: preserve_batch(conn, self.tenant, changes, self.staged),
-        )
+        def hook(conn: Connection) -> None:
+            preserve_batch(conn, self.tenant, changes, self.staged)
+            record_batch(conn, self.tenant, changes)
+
+        self.inner.commit(scoped, also=[(t.alerts, self._alert_rows(changes.events))], hook=hook)
 
     def _alert_rows(self, events: tuple[ProcessedEvent, ...]) -> list[dict[str, Any]]:
         """Index rows for the alerts the batch raised (read from the stored outcome records)."""

@@ -90,6 +90,50 @@ CASES: list[tuple[str, Action, AgeBand, AgeBand, dict[str, Any], Verdict, str]] 
     ("suggest-minor-even-if-connected", S, A, U13, KNOWN, DENY, "minor.suggest.hidden"),
     ("suggest-adult-to-minor", S, T13, A, {}, ALLOW, "default"),
     ("suggest-adult-to-adult", S, A, A, {}, ALLOW, "default"),
+    # family.non_connections.paused: a parent paused contact from outside the child's connections
+    *[
+        (
+            f"paused-{a.value}",
+            a,
+            T16,
+            T13,
+            {"recipient_contact_paused": True},
+            DENY,
+            "family.non_connections.paused",
+        )
+        for a in (CR, F, GI)
+    ],
+    (
+        "paused-group-message-in-joined-group",
+        M,
+        T16,
+        T13,
+        {"direct": False, "recipient_in_group": True, "recipient_contact_paused": True},
+        DENY,
+        "family.non_connections.paused",
+    ),
+    ("paused-connected-dm", M, T13, T13, {**KNOWN, "recipient_contact_paused": True}, ALLOW, "default"),
+    ("paused-adult-recipient", CR, A, A, {"recipient_contact_paused": True}, ALLOW, "default"),
+    # family.new_adult.needs_approval: a followed adult's first DM waits for the parent
+    (
+        "approval-adult-first-dm",
+        M,
+        A,
+        T13,
+        {**FOLLOWED, "parent_approval_needed": True},
+        DENY,
+        "family.new_adult.needs_approval",
+    ),
+    ("approval-minor-sender", M, T13, T13, {**FOLLOWED, "parent_approval_needed": True}, ALLOW, "default"),
+    (
+        "approval-not-for-requests",
+        CR,
+        A,
+        T13,
+        {"parent_approval_needed": True},
+        NOTICE,
+        "minor.request.adult_notice",
+    ),
     # signals.risky_sender.hold
     (
         "risky-sender-dm-followed",
