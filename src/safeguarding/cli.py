@@ -7,37 +7,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 import click
 
-from safeguarding.errors import ConfigError, InputError, ModelError, SafeguardingError
+from safeguarding.cli_errors import handle_errors
+from safeguarding.cli_family import family_group
+from safeguarding.cli_records import evidence_group, feedback_group, referral_group, retention_group
+from safeguarding.errors import ConfigError, InputError, ModelError
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn the project's errors into a one-line message and an exit code; never a traceback for input."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except (InputError, ConfigError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-        except ModelError as exc:
-            click.echo(f"model error: {exc}", err=True)
-            sys.exit(2)
-        except SafeguardingError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
+__all__ = ["handle_errors", "main"]
 
 
 @click.group()
@@ -47,6 +26,11 @@ def main(verbose: int) -> None:
     """Safeguarding: child online-safety engine."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+# evidence, referrals, retention, moderator feedback (docs/evidence.md, docs/console.md)
+for _group in (evidence_group, referral_group, retention_group, feedback_group, family_group):
+    main.add_command(_group)
 
 
 @main.command()
@@ -86,8 +70,13 @@ def scan(
 @click.option(
     "--max-per-source", default=2500, show_default=True, help="Cap on benign conversations per source."
 )
+@click.option(
+    "--feedback",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Moderator feedback JSONL (safeguarding feedback export), added to the train part only.",
+)
 @handle_errors
-def train(data_dir: Path, out_dir: Path, seed: int, max_per_source: int) -> None:
+def train(data_dir: Path, out_dir: Path, seed: int, max_per_source: int, feedback: Path | None) -> None:
     """Train the grooming detector on DATA_DIR and write the model artifact and its card to OUT_DIR."""
     try:
         from safeguarding.detection.train import TrainOptions
@@ -97,7 +86,7 @@ def train(data_dir: Path, out_dir: Path, seed: int, max_per_source: int) -> None
             f"training needs the 'train' extra: pip install 'safeguarding[train]' ({exc})"
         ) from exc
     opts = TrainOptions(seed=seed, max_conversations_per_source=max_per_source)
-    result = run_train(data_dir, out_dir, opts, progress=lambda s: click.echo(s, err=True))
+    result = run_train(data_dir, out_dir, opts, progress=lambda s: click.echo(s, err=True), feedback=feedback)
     click.echo(f"model {result.version} written to {out_dir} (threshold {result.config.threshold:.2f})")
 
 
@@ -341,160 +330,3 @@ def serve_cmd(
         url=url, host=host, port=port, workers=workers, demo=demo, demo_credentials=demo_credentials,
         text=text, policy=policy_file, model=model, echo=click.echo, e2ee=e2ee,
     )  # fmt: skip
-
-
-# -- evidence, referrals, retention (docs/evidence.md) --------------------------------------------------
-
-_DB_HELP = "Database URL (default: SAFEGUARDING_DATABASE_URL, else sqlite:///safeguarding.db)."
-
-
-def _evidence_engine(url: str | None):  # type: ignore[no-untyped-def]
-    """An engine on an up-to-date database (the evidence tables come with the migrations)."""
-    from safeguarding.settings import load_settings
-    from safeguarding.store import upgrade_database
-    from safeguarding.store.sql import create_db_engine
-
-    settings = load_settings(database_url=url)
-    upgrade_database(settings.database_url)
-    return create_db_engine(settings.database_url)
-
-
-@main.group("evidence")
-def evidence_group() -> None:
-    """The hash-chained evidence log of alerts, decisions, moderator actions and exports."""
-
-
-@evidence_group.command("verify")
-@click.option("--db", "url", help=_DB_HELP)
-@click.option("--chain", help="Verify one chain only (default: all).")
-@handle_errors
-def evidence_verify(url: str | None, chain: str | None) -> None:
-    """Recompute every entry's hash; exit 1 naming the first broken entry, else print each chain's head."""
-    from safeguarding.evidence.sql import verify_log
-
-    engine = _evidence_engine(url)
-    try:
-        with engine.connect() as conn:
-            result = verify_log(conn, chain)
-    finally:
-        engine.dispose()
-    for h in result.heads:
-        click.echo(f"chain {h.chain}: head {h.seq} {h.hash}")
-    if not result.ok:
-        for b in result.breaks[:20]:
-            click.echo(f"BROKEN: {b}", err=True)
-        first = result.first_break
-        click.echo(f"evidence log FAILED verification: first broken entry {first}", err=True)
-        sys.exit(1)
-    click.echo(f"ok: {result.checked} entries verified ({result.purged} purged by retention)")
-
-
-@main.group("referral")
-def referral_group() -> None:
-    """Referral packages for law enforcement (NCMEC CyberTipline, UK NCA)."""
-
-
-@referral_group.command("export")
-@click.argument("case")
-@click.option("--db", "url", required=True, help="Database URL holding the evidence log.")
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
-              help="Package folder (new or empty), or a file ending in .zip.")  # fmt: skip
-@click.option("--chain", help="Evidence chain (tenant) when CASE is in several.")
-@click.option(
-    "--imminent-danger", "danger", metavar="REASON", help="Flag the referral as urgent, saying why."
-)
-@click.option("--conversation", "conv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The platform's copy of the conversation (one JSONL line, times with zone).")  # fmt: skip
-@click.option("--actor", default="cli", show_default=True, help="Who exports (recorded in the log).")
-@handle_errors
-def referral_export(
-    case: str,
-    url: str,
-    out: Path,
-    chain: str | None,
-    danger: str | None,
-    conv_file: Path | None,
-    actor: str,
-) -> None:
-    """Build the referral package of CASE (an alert key ``<event id>:<n>`` or a conversation id).
-
-    The case is put on legal hold and the export is recorded in the evidence log. Reporter details come
-    from SAFEGUARDING_REPORTER_COMPANY, _FIRST_NAME, _LAST_NAME, _EMAIL (and optional _PHONE, _COUNTRY,
-    _TERMS_OF_SERVICE_URL, _PLATFORM).
-    """
-    from datetime import UTC, datetime
-
-    from safeguarding.evidence.config import load_reporter
-    from safeguarding.evidence.export import export_referral, read_platform_conversation
-    from safeguarding.evidence.referral import Priority
-
-    reporter = load_reporter()
-    cid, msgs = read_platform_conversation(conv_file) if conv_file else (None, ())
-    engine = _evidence_engine(url)
-    try:
-        res = export_referral(
-            engine, case, out, reporter=reporter, actor=actor, now=datetime.now(UTC),
-            priority=Priority(danger is not None, danger), chain=chain,
-            platform_messages=msgs, platform_conversation=cid,
-        )  # fmt: skip
-    finally:
-        engine.dispose()
-    click.echo(f"wrote {res.path}: {res.messages} messages, {res.entries} evidence entries")
-    click.echo(f"package {res.package_id} manifest sha256 {res.manifest_sha256}")
-    click.echo(f"chain {res.head.chain} head {res.head.seq} {res.head.hash}")
-
-
-@referral_group.command("verify")
-@click.argument("package", type=click.Path(exists=True, path_type=Path))
-@handle_errors
-def referral_verify(package: Path) -> None:
-    """Check every file's sha256 against the manifest and the evidence chain up to its head."""
-    from safeguarding.evidence.package import verify_package
-
-    check = verify_package(package)
-    if not check.ok:
-        for p in check.problems:
-            click.echo(f"FAILED: {p}", err=True)
-        sys.exit(1)
-    head = check.head
-    assert head is not None
-    click.echo(f"ok: {check.files} files, chain {head.chain} head {head.seq} {head.hash}")
-
-
-@main.group("retention")
-def retention_group() -> None:
-    """Retention of evidence: purge what is past its time unless it is on legal hold."""
-
-
-@retention_group.command("run")
-@click.option("--db", "url", help=_DB_HELP)
-@click.option("--dry-run", is_flag=True, help="Report what would be removed; change nothing.")
-@click.option(
-    "--evidence-days", type=click.IntRange(1), help="Override SAFEGUARDING_RETENTION_EVIDENCE_DAYS."
-)
-@handle_errors
-def retention_run(url: str | None, dry_run: bool, evidence_days: int | None) -> None:
-    """Clear the payloads of unheld evidence older than the retention period; report what was removed."""
-    from datetime import UTC, datetime
-
-    from safeguarding.evidence.config import load_retention
-    from safeguarding.evidence.sql import run_retention
-
-    policy = load_retention(evidence_days=evidence_days)
-    engine = _evidence_engine(url)
-    try:
-        with engine.begin() as conn:
-            plan = run_retention(conn, policy, datetime.now(UTC), dry_run=dry_run)
-    finally:
-        engine.dispose()
-    verb = "would remove" if dry_run else "removed"
-    click.echo(
-        f"{verb} the payloads of {plan.cleared} evidence entries (older than {policy.evidence_days} days)"
-    )
-    for chain in sorted(plan.clear):
-        click.echo(f"  chain {chain}: entries {', '.join(f'{a}-{b}' for a, b in plan.ranges(chain))}")
-    click.echo(
-        f"kept: {plan.kept_on_hold} on legal hold, {plan.kept_as_reference} report references, "
-        f"{plan.kept_young} younger than the retention period; {len(plan.holds_to_delete)} expired holds "
-        f"{'would be ' if dry_run else ''}deleted"
-    )

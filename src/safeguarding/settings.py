@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     """First retry delay; doubled for each failure (with jitter) up to ``webhook_backoff_max_seconds``."""
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     relay_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
+    smtp_host: str | None = None
+    """SMTP server for parents' weekly summaries; unset: summaries are in-app only."""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "safeguarding@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
     read_staleness_seconds: float = Field(default=0.05, ge=0, le=60)
     """With several workers on PostgreSQL: how far a decision may lag another worker's latest write."""
     admin_email: str | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from safeguarding.cli import main
 from safeguarding.engine.outcome import Alert, AlertKind, Outcome
@@ -17,6 +17,7 @@ from safeguarding.evidence import record_messages, record_outcome
 from safeguarding.evidence.sql import SqlEvidenceLog, evidence
 from safeguarding.policy.model import Decision, Verdict
 from safeguarding.store import upgrade_database
+from safeguarding.store.moderation import messages
 from safeguarding.store.sql import create_db_engine
 
 T0 = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
@@ -42,6 +43,12 @@ def seed(url: str, at: datetime = T0) -> None:
                 )
             ]
             record_messages(log, msgs, actor="engine", at=at)
+            conn.execute(
+                insert(messages),
+                [{"tenant": "acme", "id": m.id, "conversation": conv, "sender": m.sender,
+                  "recipients": json.dumps(m.recipients), "grp": None, "at": m.at, "text": m.text}
+                 for m in msgs],
+            )  # fmt: skip
             alert = Alert(AlertKind.GROOMING, "m1", conv, 0.9, ("meeting",))
             decision = Decision(Verdict.HOLD_FOR_REVIEW, "r", "p1")
             outcome = Outcome(f"{conv}-e2", "message", decision, (alert,))
@@ -132,8 +139,13 @@ def test_retention_run_reports_and_spares_the_held_case(url: str, tmp_path: Path
         "would remove the payloads of 5 evidence entries" in res.stdout
         and "chain acme: entries 6-10" in res.stdout
     )
+    assert "would remove 3 rows of sg_messages (older than 30 days); kept 3 on legal hold" in res.stdout
     res = cli("retention", "run", "--db", url, "--evidence-days", "30")
     assert res.exit_code == 0 and "removed the payloads of 5 evidence entries" in res.stdout
+    assert (
+        "removed 3 rows of sg_messages" in res.stdout
+        and "removed 0 rows of sg_referral_packages" in res.stdout
+    )
     assert cli("retention", "run", "--db", url, "--evidence-days", "30").stdout.startswith(
         "removed the payloads of 0"
     )

@@ -57,6 +57,14 @@ def render_model_card(*, version: str, info: dict[str, Any], config: DetectorCon
         ]
         for s, c in info["row_counts"].items()
     ]
+    fb = info.get("moderator_feedback")
+    feedback_note = (
+        f"\n\nModerator feedback (`safeguarding train --feedback`, source `moderator_feedback`, train part "
+        f"only: never in dev or test): {fb['conversations']} conversations, {fb['grooming']} confirmed "
+        f"grooming and {fb['benign']} dismissed as not harmful; file sha256 `{fb['sha256'][:16]}…`."
+        if fb
+        else ""
+    )
     return f"""# Model card — {info["name"]} {version}
 
 ## Intended use
@@ -87,7 +95,7 @@ Split by group (a predator and his decoys together; a conversation never straddl
 15 % dev (C, calibration, threshold, persistence), 15 % test (only `safeguarding evaluate`).
 Author rows per source (an author in one conversation; PJ streams are one author each):
 
-{_table(count_rows, ["source", "train +", "train −", "dev +", "dev −"])}
+{_table(count_rows, ["source", "train +", "train −", "dev +", "dev −"])}{feedback_note}
 
 Positives: Perverted-Justice predators (PJ streams and approximate PJ predator/decoy interleavings),
 PAN12 predators in the VTPAN segments and the toy excerpt. Negatives: the PJ decoys (adults posing as

@@ -7,6 +7,10 @@
 5. Platt-calibrate on dev, pick the alert threshold on dev for F0.5 (precision first);
 6. fit the stage tagger; write the artifact, its sha256 and the model card.
 
+``--feedback FILE`` adds moderators' labelled decisions (``safeguarding feedback export``) as their own
+source, ``moderator_feedback``, in the train part only (:data:`TRAIN_ONLY_SOURCES`): dev and test, which
+choose and judge the model, stay the same with or without it.
+
 Needs the ``train`` extra (scikit-learn, scipy). Nothing here runs at scoring time.
 """
 
@@ -30,6 +34,7 @@ from safeguarding.detection.data import (
     split_of,
     window_records,
 )
+from safeguarding.detection.data.feedback import FEEDBACK_SOURCE, load_feedback
 from safeguarding.detection.features import N_BUCKETS
 from safeguarding.detection.metrics import average_precision, f_beta
 from safeguarding.detection.model import CUE_LIST, LinearWeights
@@ -44,6 +49,8 @@ MODEL_NAME = "grooming-linear"
 MODEL_VERSION = "1.0.0"
 C_GRID = (4.0, 16.0, 64.0)
 EVAL_CHECKPOINTS = (10, 50, 200)
+TRAIN_ONLY_SOURCES = frozenset({FEEDBACK_SOURCE})
+"""Sources used for fitting only, never for choosing (dev) or judging (test) a model."""
 
 
 @dataclass
@@ -76,7 +83,20 @@ def partition(group: str) -> Literal["train", "dev", "test"]:
     return "dev" if split_of(group, dev_percent=50, salt="safeguarding-test-v1") == "train" else "test"
 
 
-def _fingerprint(data_dir: Path) -> str:
+def part_of(rec: LabelledConversation) -> Literal["train", "dev", "test"]:
+    """:func:`partition` of the record's group, except that train-only sources always train."""
+    return "train" if rec.source in TRAIN_ONLY_SOURCES else partition(rec.group)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fingerprint(data_dir: Path, feedback: Path | None = None) -> str:
     h = hashlib.sha256()
     for p in sorted(data_dir.rglob("*")):
         if p.is_file() and "heldout" not in p.parts:
@@ -84,6 +104,8 @@ def _fingerprint(data_dir: Path) -> str:
             with p.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
+    if feedback is not None:  # without feedback, the fingerprint is what it always was
+        h.update(f"{FEEDBACK_SOURCE}:{_file_sha256(feedback)}".encode())
     return h.hexdigest()
 
 
@@ -239,13 +261,20 @@ def train(
     *,
     progress: Callable[[str], None] = log.info,
     extra_records: Iterable[LabelledConversation] = (),
+    feedback: Path | None = None,
 ) -> TrainResult:
+    """Train on DATA_DIR (plus ``extra_records``, and ``feedback``: a moderator feedback file) into
+    ``out_dir``; see the module docstring."""
     opts = opts or TrainOptions()
     np.random.seed(opts.seed)
     cue_bits = [int(c) for c in CUE_LIST]
-    recs = [*load_records(data_dir, opts), *extra_records]
-    train_recs = [r for r in recs if partition(r.group) == "train"]
-    dev_recs = [r for r in recs if partition(r.group) == "dev"]
+    fed = list(load_feedback(feedback)) if feedback is not None else []
+    if feedback is not None:
+        n_pos = sum(r.label for r in fed)
+        progress(f"moderator feedback: {len(fed)} conversations ({n_pos} grooming), train part only")
+    recs = [*load_records(data_dir, opts), *extra_records, *fed]
+    train_recs = [r for r in recs if part_of(r) == "train"]
+    dev_recs = [r for r in recs if part_of(r) == "dev"]
     progress(f"records: {len(train_recs)} train, {len(dev_recs)} dev")
     rtr = build_rows(train_recs, n_buckets=opts.n_buckets, n_cues=len(cue_bits), cue_bits=cue_bits)
     rdv = build_rows(dev_recs, n_buckets=opts.n_buckets, n_cues=len(cue_bits), cue_bits=cue_bits)
@@ -295,10 +324,10 @@ def train(
     report["C"] = c
     report["threshold"] = threshold
     progress(f"threshold {threshold:.2f}; dev at k messages: {report['at_messages']}")
-    fingerprint = _fingerprint(data_dir)
+    fingerprint = _fingerprint(data_dir, feedback)
     version = f"{MODEL_VERSION}+{fingerprint[:8]}"
     counts = _counts(rtr, rdv)
-    info = {
+    info: dict[str, Any] = {
         "name": MODEL_NAME,
         "data_fingerprint": fingerprint,
         "seed": opts.seed,
@@ -306,6 +335,13 @@ def train(
         "row_counts": counts,
         "sources": sorted(set(rtr.source) | set(rdv.source)),
     }
+    if feedback is not None:
+        info[FEEDBACK_SOURCE] = {
+            "conversations": len(fed),
+            "grooming": sum(r.label for r in fed),
+            "benign": sum(1 - r.label for r in fed),
+            "sha256": _file_sha256(feedback),
+        }
     from safeguarding.detection.card import render_model_card
 
     card = render_model_card(version=version, info=info, config=config)

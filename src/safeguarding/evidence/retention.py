@@ -12,6 +12,12 @@ The rules (defaults; ``docs/evidence.md`` explains them):
 - References to reports (legal holds, releases, referral exports) are kept ``reference_days``
   (five years by default, the UK CSEA reporting regulations' record-keeping period).
 - ``retention_purge`` entries are never purged: they carry no personal data and prove every later gap.
+- Evidence entries are never *deleted*: a purge clears a payload and keeps the entry's place in the
+  chain (append-only; ``docs/evidence.md`` §1).
+- The tables kept beside the log follow the same clock and the same holds, but their rows are deleted:
+  ``sg_messages`` (message text, by the message's time) and ``sg_referral_packages`` (by when the package
+  was built). A hold on a conversation keeps its messages and the packages built from its cases
+  (:func:`held_cases`, :class:`TablePurge`).
 
 Why pure: the same plan is shown by ``--dry-run`` and carried out by the SQL adapter, and tests run it
 against a frozen clock.
@@ -110,24 +116,91 @@ class PurgePlan:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class HeldCases:
+    """The cases under an active hold at one moment, per chain (the service's chain is the tenant)."""
+
+    conversations: frozenset[tuple[str, str]]
+    accounts: frozenset[tuple[str, str]]
+
+    def covers(self, chain: str, conversation: str | None, subject: str | None) -> bool:
+        """A conversation hold covers everything in it; an account hold only what is outside any
+        conversation (the account's other conversations are other children's cases)."""
+        if conversation is not None:
+            return (chain, conversation) in self.conversations
+        return subject is not None and (chain, subject) in self.accounts
+
+    def conversations_of(self, chain: str) -> list[str]:
+        return sorted(c for ch, c in self.conversations if ch == chain)
+
+
+def held_cases(holds: Iterable[LegalHold], policy: RetentionPolicy, now: datetime) -> HeldCases:
+    active = [h for h in holds if h.active(now, policy)]
+    return HeldCases(
+        frozenset((h.chain, h.case) for h in active if not h.account),
+        frozenset((h.chain, h.case) for h in active if h.account),
+    )
+
+
+def evidence_cutoff(policy: RetentionPolicy, now: datetime) -> datetime:
+    """Unheld evidence (and message text, and referral packages) recorded before this is purged."""
+    return now - timedelta(days=policy.evidence_days)
+
+
+@dataclass(frozen=True, slots=True)
+class TablePurge:
+    """What a retention run deleted (or, in a dry run, would delete) from one table beside the log."""
+
+    table: str
+    removed: int
+    kept_on_hold: int
+    kept_young: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    """One retention run: the evidence log's purge plan and the rows deleted from the other tables."""
+
+    evidence: PurgePlan
+    tables: tuple[TablePurge, ...]
+    evidence_days: int
+    dry_run: bool
+
+    def lines(self) -> list[str]:
+        """The run's report for people (counts and sequence ranges only, never content)."""
+        p, verb, days = self.evidence, "would remove" if self.dry_run else "removed", self.evidence_days
+        out = [f"{verb} the payloads of {p.cleared} evidence entries (older than {days} days)"]
+        out += [
+            f"  chain {c}: entries {', '.join(f'{a}-{b}' for a, b in p.ranges(c))}" for c in sorted(p.clear)
+        ]
+        out.append(
+            f"kept: {p.kept_on_hold} on legal hold, {p.kept_as_reference} report references, "
+            f"{p.kept_young} younger than the retention period; {len(p.holds_to_delete)} expired holds "
+            f"{'would be ' if self.dry_run else ''}deleted"
+        )
+        out += [
+            f"{verb} {t.removed} rows of {t.table} (older than {days} days); kept {t.kept_on_hold} on "
+            f"legal hold, {t.kept_young} younger"
+            for t in self.tables
+        ]
+        out.append("evidence entries are never deleted: a purged entry keeps its place in the chain")
+        return out
+
+
 def plan_purge(
     items: Iterable[RetentionItem], holds: Iterable[LegalHold], policy: RetentionPolicy, now: datetime
 ) -> PurgePlan:
     """Decide what a retention run clears. ``items`` in any order; already purged ones are skipped."""
     hold_list = list(holds)
-    active = [h for h in hold_list if h.active(now, policy)]
-    held_conversations = {(h.chain, h.case) for h in active if not h.account}
-    held_accounts = {(h.chain, h.case) for h in active if h.account}
-    evidence_cut = now - timedelta(days=policy.evidence_days)
+    held = held_cases(hold_list, policy, now)
+    evidence_cut = evidence_cutoff(policy, now)
     reference_cut = now - timedelta(days=policy.reference_days)
     clear: dict[str, list[int]] = {}
     on_hold = as_reference = young = 0
     for it in items:
         if it.purged or it.kind == EntryKind.RETENTION_PURGE:
             continue
-        if (it.chain, it.conversation or "") in held_conversations or (
-            it.conversation is None and (it.chain, it.subject or "") in held_accounts
-        ):
+        if held.covers(it.chain, it.conversation, it.subject):
             on_hold += 1
             continue
         if it.kind in REFERENCE_KINDS:

@@ -136,17 +136,17 @@ def ensure_admin(ctx: ServiceContext, email: str, password: str) -> UserRecord:
     return existing
 
 
-def link_parent(ctx: ServiceContext, tenant: str, parent: str, child: str) -> None:
-    user = ctx.tenancy.user(parent)
-    if user is None or user.tenant != tenant or user.role != Role.PARENT.value:
-        raise NotFoundError(f"no parent {parent!r} on platform {tenant!r}")
-    ctx.tenancy.link(tenant, parent, child, ctx.clock.now())
-    ctx.auth.forget()
+def link_parent(ctx: ServiceContext, tenant: str, parent: str, child: str, by: str = "admin") -> None:
+    """A direct link (under-13s only; older children accept an invitation): see :mod:`.family`."""
+    from safeguarding.service import family
+
+    family.link_direct(ctx, tenant, parent, child, by)
 
 
-def unlink_parent(ctx: ServiceContext, tenant: str, parent: str, child: str) -> None:
-    ctx.tenancy.unlink(tenant, parent, child, ctx.clock.now())
-    ctx.auth.forget()
+def unlink_parent(ctx: ServiceContext, tenant: str, parent: str, child: str, by: str = "admin") -> None:
+    from safeguarding.service import family
+
+    family.unlink(ctx, tenant, parent, child, by)
 
 
 def sign_in(ctx: ServiceContext, email: str, password: str) -> tuple[str, SessionRecord, UserRecord]:

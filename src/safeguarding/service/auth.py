@@ -34,6 +34,8 @@ from safeguarding.store.tenancy import ApiKeyRecord, SessionRecord, TenancyStore
 
 API_KEY_PREFIX = "sgk_"
 SESSION_PREFIX = "sgs_"
+CHILD_PREFIX = "sgc_"
+"""A child's page token (:func:`safeguarding.service.family.issue_child_token`)."""
 SESSION_COOKIE = "sg_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -130,6 +132,8 @@ class Authenticator:
             hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
             actor = hit[1]
+        elif token.startswith(CHILD_PREFIX):
+            actor = self._child_actor(token)  # never cached: short-lived, and checked to the second
         else:
             actor = self._lookup(token)
             with self._lock:
@@ -160,6 +164,16 @@ class Authenticator:
             Role.PLATFORM, tenant=rec.tenant, key_id=rec.id, name=rec.name, rate_limit=rec.rate_limit
         )
 
+    def _child_actor(self, token: str) -> Actor:
+        from safeguarding.store.families import FamilyStore
+
+        owner = FamilyStore(self.tenancy.sql).token_owner(token, self.clock.now())
+        if owner is None:
+            raise AuthenticationRequired(
+                "this link to the child's page has expired; open it again from the app"
+            )
+        return Actor(Role.CHILD, tenant=owner[0], account=owner[1], name="child")
+
     def _touch(self, rec: ApiKeyRecord, now: datetime) -> None:
         """Record use at most once a minute per key and worker (so rotations can see old keys idle)."""
         mono = time.monotonic()
@@ -183,6 +197,12 @@ class Authenticator:
             role, tenant=user.tenant, user_id=user.id, name=user.display_name, children=children,
             session_id=session_id,
         )  # fmt: skip
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop this worker's cached sessions of one person (their linked children changed)."""
+        with self._lock:
+            for k in [k for k, (_, a) in self._cache.items() if a.user_id == user_id]:
+                del self._cache[k]
 
     def forget(self, token: str | None = None) -> None:
         """Drop cached credentials (one token, or all after a revocation)."""

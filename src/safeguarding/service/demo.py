@@ -55,6 +55,8 @@ class DemoInfo:
     victim: str
     grooming_conversation: str | None
     mass_contact: str
+    child_page: str = ""
+    """The child's page for the demo's groomed child (valid for a day)."""
 
     def credentials_json(self) -> str:
         doc: dict[str, Any] = {
@@ -64,6 +66,7 @@ class DemoInfo:
             "admin": asdict(self.admin),
             "moderator": asdict(self.moderator),
             "parent": asdict(self.parent),
+            "child_page": self.child_page,
         }
         return json.dumps(doc, indent=2) + "\n"
 
@@ -93,6 +96,8 @@ class DemoInfo:
             f'-d \'{{"action": "message", "sender": "{self.groomer}", "recipient": "{self.victim}"}}\' '
             f"{u}/v1/decisions/contact",
             "",
+            f"  Moderator console: {u}/console   Parent view: {u}/family   "
+            f"Child's page ({self.victim}): {self.child_page}",
             f"  Sign in (POST {u}/v1/auth/login with email and password):",
         ]
         for p in (self.admin, self.moderator, self.parent):
@@ -149,7 +154,6 @@ def seed_demo(
     parent = _person(ctx, TENANT, Role.PARENT, "parent@demo.local")
     parent_user = ctx.tenancy.user_by_email(parent.email)
     assert parent_user is not None
-    admin.link_parent(ctx, TENANT, parent_user.id, scenario.victim)
     parent = Person(parent.email, parent.password, parent.role, [scenario.victim])
 
     events = demo_events(scenario)
@@ -162,6 +166,7 @@ def seed_demo(
         for i in range(0, len(events), BATCH):
             items = parse_items(Batch(events[i : i + BATCH], single=False), strict_fields=True)
             rejected += sum(isinstance(r, Rejected) for r in ctx.ingest(TENANT, items))
+    child_page = _link_family(ctx, parent_user.id, scenario.victim)
     alerts = Counter(a.kind for a in ctx.alerts.alerts(TENANT, AlertQuery(), limit=10_000))
     conv = next(
         (c.conversation.id for c in scenario.conversations if scenario.groomer in c.conversation.authors
@@ -182,7 +187,19 @@ def seed_demo(
         victim=scenario.victim,
         grooming_conversation=conv,
         mass_contact=scenario.mass_contact,
+        child_page=f"{url}{child_page}",
     )
+
+
+def _link_family(ctx: ServiceContext, parent: str, child: str) -> str:
+    """The demo parent invites the groomed child, who accepts; returns a day-long child page link."""
+    from safeguarding.service import family
+
+    if not any(lk.parent == parent for lk in family.store(ctx).links(TENANT, child=child)):
+        inv = family.invite(ctx, TENANT, parent, child, by="demo")
+        family.answer_invitation(ctx, TENANT, child, str(inv["id"]), True)
+    token, _ = family.issue_child_token(ctx, TENANT, child, 24 * 60)
+    return f"/child/{token}"
 
 
 def write_credentials(info: DemoInfo, path: Path) -> None:

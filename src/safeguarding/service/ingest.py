@@ -160,6 +160,10 @@ def result_json(result: Outcome | Rejected) -> dict[str, Any]:
         "reasons": reasons_json(d.reasons),
         "alerts": [alert_json(a) for a in result.alerts],
     }
+    if result.notices:  # show these to the child now (docs/families.md)
+        out["notices"] = [{"child": n.child, "kind": n.kind.value, "about": n.about} for n in result.notices]
+    if result.approvals:
+        out["awaiting_parent_approval"] = [a.child for a in result.approvals]
     if result.recipients:
         out["recipients"] = [
             {

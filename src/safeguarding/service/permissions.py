@@ -29,9 +29,18 @@ entry is a denial (fail closed), and every answer names why, so a 403 can say it
     e2ee:write           -        -          -                 own tenant    -     (for its signed-in devices)
     e2ee:read            -        -          -                 own tenant    -     (directory, inboxes)
     e2ee_reports:read    tenant   own tenant -                 -             -     (revealed report text)
+    family:read          -        -          own, linked child -             -     (parent view)
+    family:manage        -        -          linked children   -             -     (controls, approvals)
+    family_settings:manage tenant -          -                 -             -
+    child:read           -        -          -                 own tenant    -     child: their own account
+    child:act            -        -          -                 own tenant    -     child: their own account
+    child_views:create   -        -          -                 own tenant    -     (child page links)
 
     * an admin with no tenant is a deployment admin (every tenant, and tenants:manage); an admin of a
       tenant ("tenant") manages that tenant only.
+
+    A child is not a person who signs in here: the platform opens the child's page with a short-lived
+    token (``child_views:create``), and that token acts for exactly one account (role ``child``).
 
 Data routes are tenant-scoped twice over: here (the resource's tenant must be the actor's), and in
 storage (every id is namespaced by tenant, :mod:`safeguarding.store.tenant`).
@@ -50,6 +59,8 @@ class Role(StrEnum):
     PARENT = "parent"
     PLATFORM = "platform"
     """A platform's API key."""
+    CHILD = "child"
+    """A child's page token: acts for one platform account, on the family routes only."""
     ANONYMOUS = "anonymous"
 
 
@@ -82,6 +93,12 @@ class Act(StrEnum):
     E2EE_WRITE = "e2ee:write"
     E2EE_READ = "e2ee:read"
     E2EE_REPORTS_READ = "e2ee_reports:read"
+    FAMILY_READ = "family:read"
+    FAMILY_MANAGE = "family:manage"
+    FAMILY_SETTINGS_MANAGE = "family_settings:manage"
+    CHILD_READ = "child:read"
+    CHILD_ACT = "child:act"
+    CHILD_VIEWS_CREATE = "child_views:create"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +117,8 @@ class Actor:
     """Authenticated by the session cookie: unsafe methods then need the CSRF token."""
     rate_limit: float | None = None
     """An API key's own request rate limit (None: the service default)."""
+    account: str | None = None
+    """For a child's page token: the one platform account it acts for."""
 
     @property
     def label(self) -> str:
@@ -171,14 +190,33 @@ def _linked_child(actor: Actor, resource: Resource) -> Permission:
     return Permission(False, "a parent can see only the children linked to them")
 
 
+def _parent_family(actor: Actor, resource: Resource) -> Permission:
+    """A parent's own overview (no account named), or one child linked to them."""
+    if resource.account is None:
+        if actor.tenant is None or (resource.tenant is not None and resource.tenant != actor.tenant):
+            return Permission(False, "a parent sees only their own platform")
+        return Permission(True, "a parent may see their own family overview")
+    return _linked_child(actor, resource)
+
+
+def _own_account(actor: Actor, resource: Resource) -> Permission:
+    if actor.tenant is None or (resource.tenant is not None and resource.tenant != actor.tenant):
+        return Permission(False, "a child's page belongs to one platform")
+    if resource.account is not None and resource.account == actor.account:
+        return Permission(True, "a child may see and act on their own account")
+    return Permission(False, "a child's page acts only for that child's own account")
+
+
 _EVERYONE = {r: _yes("open to everyone") for r in Role}
 _PEOPLE = {r: _yes("any signed-in person") for r in PERSON_ROLES}
+_OPEN: dict[Role, Check] = {r: _yes("open to everyone") for r in Role if r is not Role.CHILD}
+"""Public routes: a child's page token is good for nothing but the child's own routes."""
 
 TABLE: dict[Act, dict[Role, Check]] = {
     Act.HEALTH_READ: _EVERYONE,
     Act.METRICS_READ: {r: _yes("metrics hold aggregate counts only, no platform data") for r in Role},
     Act.DOCS_READ: _EVERYONE,
-    Act.SESSION_CREATE: _EVERYONE,
+    Act.SESSION_CREATE: _OPEN,
     Act.SESSION_READ: _PEOPLE,
     Act.SESSION_DELETE: _PEOPLE,
     Act.EVENTS_WRITE: {Role.PLATFORM: _own_tenant("send events")},
@@ -231,6 +269,12 @@ TABLE: dict[Act, dict[Role, Check]] = {
         Role.MODERATOR: _own_tenant("read verified reports"),
         Role.ADMIN: _admin_scope("read verified reports"),
     },
+    Act.FAMILY_READ: {Role.PARENT: _parent_family},
+    Act.FAMILY_MANAGE: {Role.PARENT: _linked_child},
+    Act.FAMILY_SETTINGS_MANAGE: {Role.ADMIN: _admin_scope("set what parents may do and see")},
+    Act.CHILD_READ: {Role.PLATFORM: _own_tenant("read a child's view"), Role.CHILD: _own_account},
+    Act.CHILD_ACT: {Role.PLATFORM: _own_tenant("act for a child"), Role.CHILD: _own_account},
+    Act.CHILD_VIEWS_CREATE: {Role.PLATFORM: _own_tenant("open a child's page")},
 }
 
 

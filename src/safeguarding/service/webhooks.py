@@ -1,10 +1,13 @@
-"""Alert webhooks: signed, retried with back-off, delivered at least once (``docs/webhooks.md``).
+"""Webhooks for alerts and moderator actions: signed, retried with back-off, delivered at least once
+(``docs/webhooks.md``).
 
 The engine writes each alert to the outbox in the same transaction as the event that raised it; the
+console writes each moderator action (:func:`enqueue_action`) in the transaction that records it. The
 relay here (a thread in every worker) claims due items, POSTs them to the tenant's webhook URL and
-records the result. A receiver may see an alert more than once (a crash after sending, before
-recording) and must deduplicate on ``Safeguarding-Id`` — the event id plus the alert's index, stable
-across retries.
+records the result. A receiver may see an item more than once (a crash after sending, before
+recording) and must deduplicate on ``Safeguarding-Id``, stable across retries: for an alert the event
+id plus the alert's index (``e116:1``), for an action ``action-<id>`` (never ending in ``:<n>``, so the
+two cannot collide).
 
 Signature: ``Safeguarding-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`` with the
 timestamp in ``Safeguarding-Timestamp`` (Unix seconds); :func:`verify_signature` is the receiver's side.
@@ -25,12 +28,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import Connection, insert
 
 from safeguarding.engine.clock import Clock
+from safeguarding.store import schema as t
 from safeguarding.store.alerts import AlertStore, Attempt, RelayResult
 from safeguarding.store.protocol import OutboxItem
 from safeguarding.store.tenancy import TenancyStore, TenantRecord
-from safeguarding.store.tenant import split_key
+from safeguarding.store.tenant import SEP, split_key
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Safeguarding-Signature"
@@ -38,6 +43,8 @@ TIMESTAMP_HEADER = "Safeguarding-Timestamp"
 ID_HEADER = "Safeguarding-Id"
 ATTEMPT_HEADER = "Safeguarding-Attempt"
 TOLERANCE_SECONDS = 300
+ACTION = "action"
+"""The outbox kind (and webhook ``type``) of a moderator action."""
 
 
 def new_webhook_secret() -> str:
@@ -81,6 +88,46 @@ def webhook_body(tenant: str, key: str, item: OutboxItem) -> bytes:
         "data": json.loads(item.payload),
     }
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def action_key(action_id: int) -> str:
+    """The webhook id of moderator action ``action_id`` (an alert's id always ends in ``:<n>``)."""
+    return f"action-{action_id}"
+
+
+def enqueue_action(
+    conn: Connection,
+    tenant: str,
+    *,
+    action_id: int,
+    action: str,
+    subject: str | None,
+    conversation: str | None,
+    alert: str | None,
+    moderator: str | None,
+    reason_code: str,
+    at: datetime,
+    about_action: int | None = None,
+    overturns: int | None = None,
+) -> None:
+    """Put a moderator action in the outbox, on ``conn`` (the action's own transaction), for the
+    platform to carry out. ``moderator`` is the user id, never an email; the free-text reason stays in
+    the evidence log (it may quote messages), the platform gets the ``reason_code``."""
+    payload = {
+        "action_id": action_id,
+        "kind": action,
+        "subject": subject,
+        "conversation": conversation,
+        "alert": alert,
+        "moderator": moderator,
+        "reason_code": reason_code,
+        "at": at.isoformat(),
+        "about_action": about_action,
+        "overturns": overturns,
+    }
+    body = json.dumps(payload, sort_keys=True)
+    key = f"{tenant}{SEP}{action_key(action_id)}"
+    conn.execute(insert(t.outbox).values(key=key, kind=ACTION, payload=body, created_at=at, attempts=0))
 
 
 class WebhookRelay:
@@ -134,7 +181,7 @@ class WebhookRelay:
     ) -> Attempt:
         if rec is None or not rec.webhook_url or not rec.webhook_secret:
             self.on_result("skipped")
-            return Attempt(True, error="no webhook configured when the alert was raised")
+            return Attempt(True, error=f"no webhook configured when the {item.kind} was recorded")
         body = webhook_body(tenant, key, item)
         ts = int(time.time())
         headers = {

@@ -13,8 +13,6 @@ requests the engine attached to the batch's outcomes.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,7 +29,6 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     insert,
-    or_,
     select,
     update,
 )
@@ -41,10 +38,9 @@ from safeguarding.errors import ConflictError, NotFoundError
 from safeguarding.families.controls import FamilySettings
 from safeguarding.families.notices import NoticeKind
 from safeguarding.store import schema as t
-from safeguarding.store.moderation import messages
-from safeguarding.store.protocol import ChangeSet, EdgeKind
+from safeguarding.store.family_reads import FamilyReads
+from safeguarding.store.protocol import ChangeSet
 from safeguarding.store.schema import ID, TENANT, UTCDateTime
-from safeguarding.store.sql import SqlStore
 
 metadata = MetaData()
 
@@ -188,42 +184,12 @@ class ReportRecord:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class AccountFacts:
-    """What the parent view shows about one account (from the engine's account table)."""
-
-    id: str
-    display_name: str | None
-    age_band: str
-    assurance: str
-    birth_date: date | None
-    controls: int
-
-
-@dataclass(frozen=True, slots=True)
-class MessageMeta:
-    """A message's metadata (never its text): who, to whom, when, in which conversation."""
-
-    conversation: str
-    sender: str
-    recipients: tuple[str, ...]
-    at: datetime
-
-
 def token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class FamilyStore:
+class FamilyStore(FamilyReads):
     """Reads and writes for the family features, over the service's database."""
-
-    def __init__(self, sql: SqlStore) -> None:
-        self.sql = sql
-        self.engine = sql.engine
-
-    def _all(self, stmt: Any) -> list[Any]:
-        with self.sql.reader.connect() as conn:
-            return list(conn.execute(stmt).all())
 
     # -- the platform's settings -------------------------------------------------------------------------
     def settings(self, tenant: str) -> FamilySettings:
@@ -264,7 +230,7 @@ class FamilyStore:
                     )
                 )
             elif row.removed_at is None:
-                raise ConflictError("this parent is already linked to this child")
+                return  # already linked: nothing changes, nothing to seal
             else:
                 conn.execute(
                     update(t.parent_links)
@@ -440,6 +406,10 @@ class FamilyStore:
         return rows[0].tenant, rows[0].account
 
     # -- weekly summaries ---------------------------------------------------------------------------------
+    def summary_sent(self, tenant: str, parent: str, week: date) -> bool:
+        s = summaries.c
+        return bool(self._all(select(s.week).where(s.tenant == tenant, s.parent == parent, s.week == week)))
+
     def mark_summary(self, tenant: str, parent: str, week: date, channel: str, at: datetime) -> bool:
         """Record that ``parent``'s summary of ``week`` went out; False when it already had (send once)."""
         try:
@@ -452,66 +422,6 @@ class FamilyStore:
         except IntegrityError:
             return False
         return True
-
-    # -- what the parent view reads from the engine's tables ----------------------------------------------
-    def accounts(self, tenant: str, ids: Sequence[str]) -> dict[str, AccountFacts]:
-        if not ids:
-            return {}
-        p = f"{tenant}/"
-        a = t.accounts.c
-        rows = self._all(
-            select(a.id, a.display_name, a.age_band, a.assurance, a.birth_date, a.controls).where(
-                a.id.in_([p + i for i in ids])
-            )
-        )
-        return {
-            r.id[len(p) :]: AccountFacts(
-                r.id[len(p) :], r.display_name, r.age_band, r.assurance, r.birth_date, int(r.controls or 0)
-            )
-            for r in rows
-        }
-
-    def edges_of(
-        self, tenant: str, account: str, kinds: Sequence[EdgeKind]
-    ) -> list[tuple[str, str, str, datetime]]:
-        """``(kind, src, dst, since)`` of every edge of ``kinds`` from or to ``account`` (ids un-prefixed)."""
-        p = f"{tenant}/"
-        e = t.edges.c
-        me = p + account
-        rows = self._all(
-            select(e.kind, e.src, e.dst, e.since).where(
-                e.kind.in_([k.value for k in kinds]), or_(e.src == me, e.dst == me)
-            )
-        )
-        return [(r.kind, r.src[len(p) :], r.dst[len(p) :], r.since) for r in rows]
-
-    def messages_with(
-        self, tenant: str, child: str, others: Sequence[str], since: datetime
-    ) -> list[MessageMeta]:
-        """Metadata (no text) of messages since ``since``: by ``child``, or to it by one of ``others``."""
-        m = messages.c
-        senders = [child, *others]
-        out: list[MessageMeta] = []
-        for i in range(0, len(senders), 500):
-            part = senders[i : i + 500]
-            rows = self._all(
-                select(m.conversation, m.sender, m.recipients, m.at).where(
-                    m.tenant == tenant, m.sender.in_(part), m.at >= since
-                )
-            )
-            for r in rows:
-                to = tuple(json.loads(r.recipients))
-                if r.sender == child or child in to:
-                    out.append(MessageMeta(r.conversation, r.sender, to, r.at))
-        return out
-
-    def alerts_about(self, tenant: str, conversations: Sequence[str], accounts: Sequence[str]) -> list[Any]:
-        """Alerts in any of ``conversations`` or about any of ``accounts`` (newest first)."""
-        a = t.alerts.c
-        if not conversations and not accounts:
-            return []
-        cond = or_(a.conversation.in_(list(conversations)), a.subject.in_(list(accounts)))
-        return self._all(select(t.alerts).where(a.tenant == tenant, cond).order_by(a.id.desc()).limit(200))
 
 
 def _seal(conn: Connection, tenant: str, at: datetime, payload: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, text, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from safeguarding.errors import ConflictError, NotFoundError
@@ -221,27 +221,7 @@ class TenancyStore:
     def purge_sessions(self, now: datetime) -> int:
         return self._write(delete(t.sessions).where(t.sessions.c.expires_at < now), "session")
 
-    # -- parent links (issue 6 builds invitations on these) ---------------------------------------------
-    def link(self, tenant: str, parent: str, child: str, at: datetime) -> None:
-        c = t.parent_links.c
-        with self.engine.begin() as conn:
-            where = and_(c.tenant == tenant, c.parent == parent, c.child == child)
-            if conn.execute(select(c.parent).where(where)).first() is None:
-                conn.execute(
-                    insert(t.parent_links).values(
-                        tenant=tenant, parent=parent, child=child, created_at=at, removed_at=None
-                    )
-                )
-            else:
-                conn.execute(update(t.parent_links).where(where).values(created_at=at, removed_at=None))
-
-    def unlink(self, tenant: str, parent: str, child: str, at: datetime) -> None:
-        """Unlinking is recorded (``removed_at``), never deleted."""
-        c = t.parent_links.c
-        where = and_(c.tenant == tenant, c.parent == parent, c.child == child, c.removed_at.is_(None))
-        if self._write(update(t.parent_links).where(where).values(removed_at=at), "link") == 0:
-            raise NotFoundError("no such link")
-
+    # -- parent links (made and ended by safeguarding.store.families) -------------------------------
     def children_of(self, parent: str) -> tuple[str, ...]:
         c = t.parent_links.c
         rows = self._all(select(c.child).where(c.parent == parent, c.removed_at.is_(None)).order_by(c.child))

@@ -5,6 +5,10 @@ first; an unknown age counts as a minor, design guide §4), then newest. The chi
 other participant of its conversation (from the preserved messages), so account alerts with no
 conversation sort after every conversation of the same risk.
 
+Prior alerts: for every participant (the reported account and the child alike), the other alerts about
+them (same ``subject``, child reports included) with their count, and the other alerts raised in this
+conversation, so a repeat pattern, or a repeat false accusation, is visible on the case.
+
 Driving messages: alerts do not store message indexes, so the case view replays the tenant's detector
 over the preserved text up to the alerting message (deterministic, same model) and takes its driving
 messages; a detector that names none falls back to the messages that raised the suspect's risk.
@@ -15,11 +19,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from safeguarding.events.types import MessageEvent
 from safeguarding.store import moderation as mod
@@ -32,6 +36,8 @@ NO_CHILD = 4
 STATUSES = ("open", "escalated", "actioned", "dismissed", "overturned")
 QUEUE_SCAN = 2000
 """How many of a tenant's newest alerts the queue considers (older ones are reached by filtering)."""
+PRIOR_LIST = 50
+"""How many other alerts a case lists per participant (the count covers them all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +145,10 @@ class Person:
     country: str | None
     risk: float | None
     signals: tuple[tuple[str, float, str], ...]
+    prior_count: int = 0
+    """Other alerts about this account on the platform (any conversation, any kind)."""
+    prior: tuple[AlertRecord, ...] = ()
+    """The newest :data:`PRIOR_LIST` of them."""
 
 
 @dataclass
@@ -147,6 +157,7 @@ class Case:
     timeline: list[TimelineItem]
     people: list[Person]
     prior_alerts: list[AlertRecord]
+    """Other alerts about the participants or in this conversation, newest first."""
     actions: list[mod.ActionRecord]
     shown: list[dict[str, Any]]
     review: mod.Review | None
@@ -212,16 +223,7 @@ def build_case(conn: Connection, ctx: Any, tenant: str, key: str) -> Case | None
     people = [
         _person(ctx, tenant, i, alert.subject) for i in sorted(ids, key=lambda x: (x != alert.subject, x))
     ]
-    c = t.alerts.c
-    prior = [
-        _alert(r)
-        for r in conn.execute(
-            select(t.alerts)
-            .where(c.tenant == tenant, c.subject.in_([p.id for p in people]), c.key != key)
-            .order_by(c.id.desc())
-            .limit(50)
-        )
-    ]
+    people, prior = _prior_alerts(conn, tenant, alert, people)
     shown: list[dict[str, Any]] = []
     if alert.conversation:
         for e in case_entries(conn, tenant, conversation=alert.conversation, subject=None):
@@ -240,6 +242,38 @@ def build_case(conn: Connection, ctx: Any, tenant: str, key: str) -> Case | None
         mod.reviews_of(conn, tenant, [key]).get(key), mod.packages_of(conn, tenant, key), n_holds,
         dict(stage_counts),
     )  # fmt: skip
+
+
+def _prior_alerts(
+    conn: Connection, tenant: str, alert: AlertRecord, people: list[Person]
+) -> tuple[list[Person], list[AlertRecord]]:
+    """Each participant with the count and newest list of the other alerts about them; and every other
+    alert about a participant or in this conversation (newest first)."""
+    c = t.alerts.c
+    ids = [p.id for p in people]
+    counts: dict[str, int] = {
+        r[0]: int(r[1])
+        for r in conn.execute(
+            select(c.subject, func.count())
+            .where(c.tenant == tenant, c.subject.in_(ids), c.key != alert.key)
+            .group_by(c.subject)
+        )
+    }
+    others: list[AlertRecord] = []
+    for pid in ids:  # per person, so one busy account cannot push the others' alerts off the page
+        stmt = select(t.alerts).where(c.tenant == tenant, c.subject == pid, c.key != alert.key)
+        others += [_alert(r) for r in conn.execute(stmt.order_by(c.id.desc()).limit(PRIOR_LIST))]
+    if alert.conversation:
+        stmt = select(t.alerts).where(
+            c.tenant == tenant, c.conversation == alert.conversation, c.key != alert.key
+        )
+        others += [_alert(r) for r in conn.execute(stmt.order_by(c.id.desc()).limit(PRIOR_LIST))]
+    unique = sorted({a.id: a for a in others}.values(), key=lambda a: -a.id)
+    people = [
+        replace(p, prior_count=counts.get(p.id, 0), prior=tuple(a for a in unique if a.subject == p.id))
+        for p in people
+    ]
+    return people, unique
 
 
 def _person(ctx: Any, tenant: str, account: str, suspect: str | None) -> Person:

@@ -67,7 +67,7 @@ def test_openapi_is_published_with_the_event_schema(service: Service) -> None:
     op = doc["paths"]["/v1/events"]["post"]
     variants = op["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
     titles = {v["title"] for v in variants[0]["oneOf"]}
-    assert "message event" in titles and len(titles) == 11
+    assert "message event" in titles and len(titles) == 13
     assert variants[1]["maxItems"] == service.ctx.settings.max_batch_events
     assert "$defs" not in str(doc) and "#/$defs" not in str(doc)
     assert service.client.get("/docs").status_code == 200

@@ -19,8 +19,11 @@ from safeguarding.service.app import route_actions
 from safeguarding.service.permissions import ANONYMOUS, Act, Actor, Resource, Role, allowed
 
 PEOPLE = {"deploy_admin", "admin", "moderator", "parent", "other_moderator", "other_admin"}
-ACTORS = sorted(PEOPLE | {"platform", "other_platform", "anonymous"})
+ACTORS = sorted(PEOPLE | {"platform", "other_platform", "anonymous", "child"})
 EVERYONE = set(ACTORS)
+OPEN = EVERYONE - {"child"}
+PC = {"platform", "child"}
+"""Public routes other than reading: a child's page token is good only for the child's own routes."""
 ACME_READERS = {"deploy_admin", "admin", "moderator", "platform"}
 ACME_ADMINS = {"deploy_admin", "admin"}
 ACME_CONSOLE = {"deploy_admin", "admin", "moderator"}
@@ -58,6 +61,32 @@ def _linked_k2(svc: Service) -> str:
     return parent
 
 
+def _invitation(svc: Service) -> str:
+    """A fresh invitation of the parent to k1 (answered by the call under test)."""
+    svc.client.delete("/v1/family/children/k1/link", headers=svc.people["parent"])
+    r = svc.client.post("/v1/tenants/acme/parent-invitations", json={"parent": svc.people["parent"]["id"],
+                        "child": "k1"}, headers=svc.admin)  # fmt: skip
+    return str(r.json()["id"]) if r.status_code == 201 else "none"
+
+
+def _relinked_k1(svc: Service) -> str:
+    r = svc.client.post("/v1/tenants/acme/parent-invitations", json={"parent": svc.people["parent"]["id"],
+                        "child": "k1"}, headers=svc.admin)  # fmt: skip
+    if r.status_code == 201:
+        svc.client.post(f"/v1/children/k1/invitations/{r.json()['id']}", json={"accept": True},
+                        headers=svc.key_headers("acme"))  # fmt: skip
+    svc.ctx.auth.forget()
+    return "k1"
+
+
+CHILD_TOKEN: list[str] = []
+
+
+def _child_token(svc: Service) -> str:
+    """The child's page: its credential is the token in the path, whoever else is asking."""
+    return CHILD_TOKEN[-1]
+
+
 def _login(svc: Service) -> dict[str, str]:
     return {"email": svc.people[f"login{next(_Count.login)}"]["email"], "password": PASSWORD}
 
@@ -77,7 +106,7 @@ CALLS = [
     Call("GET", "/health/live", "/health/live", EVERYONE),
     Call("GET", "/health/ready", "/health/ready", EVERYONE),
     Call("GET", "/metrics", "/metrics", EVERYONE),
-    Call("POST", "/v1/auth/login", "/v1/auth/login", EVERYONE, body=_login),
+    Call("POST", "/v1/auth/login", "/v1/auth/login", OPEN, body=_login),
     Call("GET", "/v1/auth/me", "/v1/auth/me", PEOPLE),
     Call("POST", "/v1/events", "/v1/events?tenant=acme", {"platform"},
          body=lambda s: {"events": [Events(f"x{_next()}-").account("a9")]}),
@@ -110,14 +139,16 @@ CALLS = [
          "/v1/tenants/acme/parent-links/{x}/k2", ACME_ADMINS | {"platform"},
          prepare=_linked_k2),
     # the moderator console (HTML, same sign-in and table) and the transparency statistics
-    Call("GET", "/console/login", "/console/login", EVERYONE),
-    Call("POST", "/console/login", "/console/login", EVERYONE,
+    Call("GET", "/console/login", "/console/login", OPEN),
+    Call("POST", "/console/login", "/console/login", OPEN,
          body=lambda s: {"email": s.people[f"login{next(_Count.login)}"]["email"], "password": PASSWORD}),
     Call("POST", "/console/logout", "/console/logout", PEOPLE),  # bearer sessions stay signed in
     Call("GET", "/console/static/console.css", "/console/static/console.css", EVERYONE),
     Call("GET", "/console", "/console?tenant=acme", ACME_CONSOLE),
     Call("GET", "/console/cases/{key:path}", "/console/cases/e8:0?tenant=acme", ACME_CONSOLE),
     Call("POST", "/console/cases/{key:path}/claim", "/console/cases/e8:0/claim?tenant=acme", ACME_CONSOLE),
+    Call("POST", "/console/cases/{key:path}/assign", "/console/cases/e8:0/assign?tenant=acme", ACME_CONSOLE,
+         body=lambda s: {"assignee": s.people["moderator"]["id"]}),
     Call("POST", "/console/cases/{key:path}/actions", "/console/cases/e8:0/actions?tenant=acme",
          ACME_CONSOLE, body=lambda s: {"action": "warn", "reason": "permission matrix"}),
     Call("POST", "/console/cases/{key:path}/appeals", "/console/cases/e8:0/appeals?tenant=acme",
@@ -145,6 +176,57 @@ CALLS = [
     Call("POST", "/v1/e2ee/reports", "/v1/e2ee/reports?tenant=acme", {"platform"}, body=_any,
          extra=E2EE_UPLOADER),
     Call("GET", "/v1/e2ee/reports/{report_id:path}", "/v1/e2ee/reports/r1?tenant=acme", ACME_CONSOLE),
+    # the family pages (same sign-in) and the child's page (its path token is the credential)
+    Call("GET", "/family/login", "/family/login", OPEN),
+    Call("POST", "/family/login", "/family/login", OPEN,
+         body=lambda s: {"email": "parent@acme.example.test", "password": PASSWORD}),
+    Call("POST", "/family/logout", "/family/logout", PEOPLE),
+    Call("GET", "/family/static/family.css", "/family/static/family.css", EVERYONE),
+    Call("GET", "/family", "/family", {"parent"}),
+    Call("GET", "/family/children/{account_id:path}", "/family/children/k1", {"parent"}),
+    Call("POST", "/family/children/{account_id:path}/controls", "/family/children/k1/controls", {"parent"},
+         body=lambda s: {}),
+    Call("POST", "/family/children/{account_id:path}/approvals/{adult}", "/family/children/k1/approvals/a1",
+         {"parent"}, body=lambda s: {"approve": "yes"}),
+    Call("GET", "/child/{token}", "/child/{x}", EVERYONE, prepare=_child_token),
+    Call("POST", "/child/{token}/report", "/child/{x}/report", EVERYONE, prepare=_child_token,
+         body=lambda s: {"about": "a1", "reason": "other"}),
+    Call("POST", "/child/{token}/block", "/child/{x}/block", EVERYONE, prepare=_child_token,
+         body=lambda s: {"about": "k2"}),
+    Call("POST", "/child/{token}/dismiss", "/child/{x}/dismiss", EVERYONE, prepare=_child_token,
+         body=lambda s: {"notice": "1"}),
+    Call("POST", "/child/{token}/invitation", "/child/{x}/invitation", EVERYONE, prepare=_child_token,
+         body=lambda s: {"invitation": "none", "accept": "yes"}),
+    # families: the parent (linked to k1), the child's page token (k1), the platform acting for a child
+    Call("GET", "/v1/family", "/v1/family", {"parent"}),
+    Call("GET", "/v1/family/summary", "/v1/family/summary", {"parent"}),
+    Call("GET", "/v1/family/children/{account_id:path}", "/v1/family/children/k1", {"parent"}),
+    Call("GET", "/v1/family/children/{account_id:path}/alerts/{key}/messages",
+         "/v1/family/children/k1/alerts/e8:0/messages", {"parent"}),
+    Call("PUT", "/v1/family/children/{account_id:path}/controls", "/v1/family/children/k1/controls",
+         {"parent"}, body=lambda s: {"approval_required": False}),
+    Call("POST", "/v1/family/children/{account_id:path}/approvals/{adult}",
+         "/v1/family/children/k1/approvals/a1", {"parent"}, body=lambda s: {"approve": True}),
+    Call("DELETE", "/v1/family/children/{account_id:path}/link", "/v1/family/children/{x}/link", {"parent"},
+         prepare=_relinked_k1),
+    Call("POST", "/v1/tenants/{tenant}/parent-invitations", "/v1/tenants/acme/parent-invitations",
+         ACME_ADMINS | {"platform"}, body=lambda s: {"parent": s.people["parent"]["id"], "child": "k2"}),
+    Call("GET", "/v1/tenants/{tenant}/family-settings", "/v1/tenants/acme/family-settings", ACME_ADMINS),
+    Call("PUT", "/v1/tenants/{tenant}/family-settings", "/v1/tenants/acme/family-settings", ACME_ADMINS,
+         body=lambda s: {"allow_pause": True}),
+    Call("POST", "/v1/children/{account_id:path}/page-links", "/v1/children/k1/page-links?tenant=acme",
+         {"platform"},
+         body=lambda s: {"minutes": 5}),
+    Call("GET", "/v1/children/{account_id:path}", "/v1/children/k1?tenant=acme", PC),
+    Call("POST", "/v1/children/{account_id:path}/reports", "/v1/children/k1/reports?tenant=acme", PC,
+         body=lambda s: {"about": "a1", "reason": "other"}),
+    Call("POST", "/v1/children/{account_id:path}/blocks", "/v1/children/k1/blocks?tenant=acme", PC,
+         body=lambda s: {"about": "k2"}),
+    Call("POST", "/v1/children/{account_id:path}/notices/{notice_id}/dismiss",
+         "/v1/children/k1/notices/1/dismiss?tenant=acme", PC),
+    Call("POST", "/v1/children/{account_id:path}/invitations/{invitation_id}",
+         "/v1/children/k1/invitations/{x}?tenant=acme", PC, body=lambda s: {"accept": True},
+         prepare=_invitation),
     Call("POST", "/v1/auth/logout", "/v1/auth/logout", PEOPLE),  # last: it ends the session
 ]  # fmt: skip
 
@@ -167,12 +249,20 @@ def world(service: Service) -> tuple[Service, dict[str, dict[str, str]]]:
     ]:
         headers[name] = {"Authorization": svc.add_person(tenant, role, name)["Authorization"]}
     r = svc.client.post(
-        "/v1/tenants/acme/parent-links",
+        "/v1/tenants/acme/parent-invitations",
         json={"parent": svc.people["parent"]["id"], "child": "k1"},
         headers=svc.admin,
     )
-    assert r.status_code == 204
-    for i in range(2 * len(ACTORS) + 2):  # people to sign in as, one per login attempt (two login routes)
+    assert r.status_code == 201, r.text
+    r = svc.client.post(f"/v1/children/k1/invitations/{r.json()['id']}", json={"accept": True},
+                        headers=headers["platform"])  # fmt: skip
+    assert r.status_code == 200, r.text
+    r = svc.client.post(
+        "/v1/children/k1/page-links?tenant=acme", json={"minutes": 600}, headers=headers["platform"]
+    )
+    headers["child"] = {"Authorization": f"Bearer {r.json()['token']}"}
+    CHILD_TOKEN.append(r.json()["token"])
+    for i in range(3 * len(ACTORS) + 3):  # people to sign in as, one per login attempt (three login routes)
         person = svc.add_person("acme", "moderator", f"login{i}")
         person["email"] = f"login{i}@acme.example.test"
     _Count.login = itertools.count()

@@ -146,3 +146,54 @@ def test_each_platform_gets_its_own_alerts_and_none_without_a_webhook(
         other = secrets["zeta" if tenant == "acme" else "acme"]
         assert not verify_signature(other, req.content, ts, sig)
     assert svc.client.get("/v1/alerts", headers=svc.key_headers("quiet")).json()["alerts"]
+
+
+def test_a_moderator_action_is_one_outbox_item_delivered_signed(
+    hooked: tuple[Service, Receiver, Callable[[str], str]],
+) -> None:
+    svc, receiver, hook = hooked
+    secret = hook("acme")
+    svc.send("acme", grooming_story(Events()))
+    assert svc.ctx.relay.run_once().delivered == 1  # the alert
+    mod = svc.add_person("acme", "moderator", "mod")
+    headers = {"Authorization": mod["Authorization"]}
+    url = "/console/cases/e8:0/actions"
+    before = len(svc.ctx.alerts.outbox_rows("acme/"))
+    bad = svc.client.post(
+        url, json={"action": "suspend", "reason": "x", "reason_code": "nope"}, headers=headers
+    )
+    assert bad.status_code == 422 and len(svc.ctx.alerts.outbox_rows("acme/")) == before  # one transaction
+    body = {"action": "suspend", "reason": "asked k1 to keep secrets", "reason_code": "grooming"}
+    r = svc.client.post(url, json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    action_id = r.json()["action_id"]
+    rows = svc.ctx.alerts.outbox_rows("acme/")[before:]
+    assert [(x["key"], x["kind"]) for x in rows] == [(f"acme/action-{action_id}", "action")]
+    assert svc.ctx.relay.run_once().delivered == 1 and svc.ctx.relay.run_once().delivered == 0
+    req = receiver.requests[-1]
+    assert verify_signature(
+        secret, req.content, req.headers["Safeguarding-Timestamp"], req.headers["Safeguarding-Signature"]
+    )
+    assert req.headers["Safeguarding-Id"] == req.headers["Idempotency-Key"] == f"action-{action_id}"
+    doc = json.loads(req.content)
+    assert doc["type"] == "action" and doc["id"] == f"action-{action_id}" and doc["tenant"] == "acme"
+    assert doc["data"] == {
+        "action_id": action_id, "kind": "suspend", "subject": "a1", "conversation": "c1", "alert": "e8:0",
+        "moderator": mod["id"], "reason_code": "grooming", "at": svc.clock.now().isoformat(),
+        "about_action": None, "overturns": None,
+    }  # fmt: skip
+    assert b"keep secrets" not in req.content and b"@" not in req.content  # no free text, no email
+
+    # an appeal and its decision reach the platform too; the upheld one names the action it overturns
+    r = svc.client.post("/console/cases/e8:0/appeals", json={"action_id": action_id, "reason": "not me"},
+                        headers=headers)  # fmt: skip
+    appeal = r.json()["action_id"]
+    decision = {"action_id": appeal, "decision": "upheld", "reason": "shared device"}
+    r = svc.client.post("/console/cases/e8:0/appeals", json=decision, headers=headers)
+    assert r.status_code == 200
+    assert svc.ctx.relay.run_once().delivered == 2
+    sent = [json.loads(x.content)["data"] for x in receiver.requests[-2:]]
+    assert [(d["kind"], d["about_action"], d["overturns"], d["reason_code"]) for d in sent] == [
+        ("appeal", action_id, None, "appeal"),
+        ("appeal_upheld", appeal, action_id, "appeal"),
+    ]

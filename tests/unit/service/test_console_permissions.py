@@ -69,12 +69,13 @@ def test_outsiders_get_403_or_404_on_every_moderation_route(
                   headers=h).status_code == 200  # fmt: skip
     pid = c.post("/console/cases/e8:0/export", json={}, headers=h).json()["package_id"]
     routes = _moderation_routes()
-    assert len(routes) == 9  # queue, case, claim, actions, appeals, export, download, stats page, /v1/stats
+    # queue, case, claim, assign, actions, appeals, export, download, stats page, /v1/stats
+    assert len(routes) == 10
     for who, headers in outsiders.items():
         hdr = {"Authorization": headers["Authorization"]}
         for method, path in routes:
             url = path.replace("{key:path}", "e8:0").replace("{package_id}", pid)
-            body = {"action": "dismiss", "reason": "outsider", "action_id": 1}
+            body = {"action": "dismiss", "reason": "outsider", "action_id": 1, "assignee": mod["id"]}
             # naming acme's platform: refused by the table
             r = c.request(method, f"{url}?tenant=acme", json=body, headers=hdr, follow_redirects=False)
             assert r.status_code == 403, (who, method, path, r.status_code)

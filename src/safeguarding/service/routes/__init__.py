@@ -1,6 +1,17 @@
 """The HTTP routes. Each declares the one permission action it needs (``require(Act.X)``) and stays thin."""
 
-from safeguarding.service.routes import auth, console, e2ee, events, health, manage, reads, stats
+from safeguarding.service.routes import (
+    auth,
+    console,
+    e2ee,
+    events,
+    family,
+    family_pages,
+    health,
+    manage,
+    reads,
+    stats,
+)
 
 ROUTERS = (
     health.router,
@@ -11,6 +22,8 @@ ROUTERS = (
     e2ee.router,
     console.router,
     stats.router,
+    family.router,
+    family_pages.router,
 )
 
 __all__ = ["ROUTERS"]

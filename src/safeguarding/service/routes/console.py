@@ -1,7 +1,7 @@
 """The moderator console (``/console``): server-rendered pages over the same sign-in and permissions.
 
 Every route declares its one action like the API does (``console:read`` to look, ``cases:act`` to
-claim, act and decide appeals, ``referrals:export`` for packages). A browser that is not signed in is
+claim, assign, act and decide appeals, ``referrals:export`` for packages). A browser that is not signed in is
 sent to ``/console/login``; other clients get the API's 401. Forms post with the session cookie and
 the CSRF token in a hidden field; the same routes accept JSON with a bearer token (scripts, tests).
 A failed action is shown on the page for browsers and is a problem+json response otherwise.
@@ -234,10 +234,12 @@ def case(
         if c is None:
             raise NotFoundError(f"no alert {key!r}")
         mark_reviewed(conn, t, key, ctx.clock.now())
+    moderators = acts.assignable(ctx, t)
     return render(
         request, "case.html", actor, c=c, tenant=t, tq=_tq(actor, t), labels=acts.ACTION_LABELS,
         base=f"/console/cases/{quote(key, safe='')}", mine=c.review is not None
-        and c.review.assignee == actor.user_id,
+        and c.review.assignee == actor.user_id, moderators=moderators, reason_codes=acts.REASON_CODES,
+        can_assign=c.alert.status in acts.ASSIGNABLE_STATUSES,
     )  # fmt: skip
 
 
@@ -253,6 +255,21 @@ async def claim(
     )
 
 
+@router.post("/cases/{key:path}/assign", summary="Assign a case to a moderator of the same platform")
+async def assign(
+    request: Request, key: str, actor: Annotated[Actor, Depends(page(Act.CASES_ACT))], tenant: Tenant = None
+) -> Response:
+    ctx, t = get_ctx(request), tenant_of(request, actor)
+    f = await fields(request)
+
+    def work() -> dict[str, Any]:
+        seq = acts.assign(ctx, t, key, actor, f.get("assignee", ""), f.get("reason"))
+        log.info("%s assigned a case (evidence seq %d)", actor.label, seq)
+        return {"assignee": f.get("assignee"), "evidence_seq": seq}
+
+    return await _do(request, case_url(key, actor, t), work, "Assigned.")
+
+
 @router.post(
     "/cases/{key:path}/actions", summary="Dismiss, warn, restrict, suspend or escalate, with a reason"
 )
@@ -264,7 +281,7 @@ async def case_action(
     action = f.get("action", "")
 
     def work() -> dict[str, Any]:
-        d = acts.act(ctx, t, key, actor, action, f.get("reason"))
+        d = acts.act(ctx, t, key, actor, action, f.get("reason"), f.get("reason_code"))
         log.info("%s did %s on a case (evidence seq %d)", actor.label, action, d.evidence_seq)
         return {"action_id": d.action_id, "evidence_seq": d.evidence_seq}
 
@@ -288,10 +305,11 @@ async def case_appeal(
         raise InputError("decision is 'upheld' (overturn) or 'rejected'")
 
     def work() -> dict[str, Any]:
+        code = f.get("reason_code")
         if decision:
-            d = acts.decide(ctx, t, target, actor, decision == "upheld", f.get("reason"))
+            d = acts.decide(ctx, t, target, actor, decision == "upheld", f.get("reason"), code)
         else:
-            d = acts.appeal(ctx, t, target, actor, f.get("reason"))
+            d = acts.appeal(ctx, t, target, actor, f.get("reason"), code)
         return {"action_id": d.action_id, "evidence_seq": d.evidence_seq}
 
     done = f"Appeal {decision}." if decision else "Appeal recorded."

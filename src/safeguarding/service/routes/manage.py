@@ -172,7 +172,7 @@ def create_user(
 
 @router.post(
     "/{tenant}/parent-links",
-    summary="Link a parent to a child's account",
+    summary="Link a parent to an under-13's account directly (older children accept an invitation)",
     status_code=204,
     response_class=Response,
 )
@@ -180,9 +180,9 @@ def link(
     tenant: str,
     body: LinkIn,
     request: Request,
-    _: Annotated[Actor, Depends(require(Act.PARENT_LINKS_MANAGE))],
+    actor: Annotated[Actor, Depends(require(Act.PARENT_LINKS_MANAGE))],
 ) -> Response:
-    admin.link_parent(get_ctx(request), tenant, body.parent, body.child)
+    admin.link_parent(get_ctx(request), tenant, body.parent, body.child, actor.label)
     return Response(status_code=204)
 
 
@@ -197,7 +197,7 @@ def unlink(
     parent: str,
     child: str,
     request: Request,
-    _: Annotated[Actor, Depends(require(Act.PARENT_LINKS_MANAGE))],
+    actor: Annotated[Actor, Depends(require(Act.PARENT_LINKS_MANAGE))],
 ) -> Response:
-    admin.unlink_parent(get_ctx(request), tenant, parent, child)
+    admin.unlink_parent(get_ctx(request), tenant, parent, child, actor.label)
     return Response(status_code=204)

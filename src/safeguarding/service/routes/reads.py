@@ -34,6 +34,7 @@ class AlertKindFilter(StrEnum):
     GROOMING = AlertKind.GROOMING.value
     RISKY_ACCOUNT = AlertKind.RISKY_ACCOUNT.value
     BLOCKED_CONTACT_PATTERN = AlertKind.BLOCKED_CONTACT_PATTERN.value
+    CHILD_REPORT = AlertKind.CHILD_REPORT.value
     DEVICE_GROOMING = "device_grooming"
     VERIFIED_REPORT = "verified_report"
 
@@ -107,7 +108,8 @@ def list_alerts(
     kind: Annotated[
         AlertKindFilter | None,
         Query(
-            description="grooming, risky_account, blocked_contact_pattern, device_grooming, verified_report"
+            description="grooming, risky_account, blocked_contact_pattern, child_report, device_grooming, "
+            "verified_report"
         ),
     ] = None,
     subject: Annotated[
