@@ -55,7 +55,7 @@ def submit(ctx: ServiceContext, tenant: str, event: Event) -> Outcome:
 
 
 def _known(ctx: ServiceContext, tenant: str, account: str) -> Any:
-    facts = store(ctx).accounts(tenant, [account]).get(account)
+    facts = store(ctx).accounts(tenant, [account], ctx.clock.now()).get(account)
     if facts is None:
         raise NotFoundError(f"no account {account!r} on this platform (send its 'account' event first)")
     return facts
@@ -220,7 +220,9 @@ class ChildSummary:
 
 
 def _names(ctx: ServiceContext, tenant: str, ids: list[str]) -> dict[str, str | None]:
-    return {k: v.display_name for k, v in store(ctx).accounts(tenant, sorted(set(ids))).items()}
+    return {
+        k: v.display_name for k, v in store(ctx).accounts(tenant, sorted(set(ids)), ctx.clock.now()).items()
+    }
 
 
 def contacts(ctx: ServiceContext, tenant: str, child: str) -> list[Contact]:
@@ -238,13 +240,11 @@ def contacts(ctx: ServiceContext, tenant: str, child: str) -> list[Contact]:
     for adult, a in approvals.items():
         since.setdefault(adult, a.requested_at)
     others = sorted(since)
-    facts = fs.accounts(tenant, others)
+    facts = fs.accounts(tenant, others, now)
     week = fs.messages_with(tenant, child, others, now - WEEK)
     per_week: dict[str, int] = {}
     last: dict[str, datetime] = {}
-    convs: set[str] = set()
     for m in week:
-        convs.add(m.conversation)
         for other in ({m.sender} | set(m.recipients)) - {child}:
             per_week[other] = per_week.get(other, 0) + 1
             last[other] = max(m.at, last.get(other, m.at))

@@ -53,7 +53,11 @@ class FamilyReads:
             return list(conn.execute(stmt).all())
 
     # -- what the parent view reads from the engine's tables ----------------------------------------------
-    def accounts(self, tenant: str, ids: Sequence[str]) -> dict[str, AccountFacts]:
+    def accounts(self, tenant: str, ids: Sequence[str], when: datetime) -> dict[str, AccountFacts]:
+        """The accounts' facts, ``age_band`` as of ``when`` (a birth date wins over a stored band)."""
+        from safeguarding.policy.ages import band_at
+        from safeguarding.types import AgeBand
+
         if not ids:
             return {}
         p = f"{tenant}/"
@@ -65,7 +69,12 @@ class FamilyReads:
         )
         return {
             r.id[len(p) :]: AccountFacts(
-                r.id[len(p) :], r.display_name, r.age_band, r.assurance, r.birth_date, int(r.controls or 0)
+                r.id[len(p) :],
+                r.display_name,
+                band_at(AgeBand(r.age_band), r.birth_date, when).value,
+                r.assurance,
+                r.birth_date,
+                int(r.controls or 0),
             )
             for r in rows
         }

@@ -157,3 +157,14 @@ def test_bad_input_is_a_clear_4xx(service: Service) -> None:
     assert r.status_code == 404
     expired = {"Authorization": "Bearer sgc_not-a-token"}
     assert service.client.get("/v1/children/k1", headers=expired).status_code == 401
+
+
+def test_a_birth_date_decides_the_band_for_a_direct_link(service: Service) -> None:
+    _, parent, key = _family(service)
+    ev = Events("b")
+    assert service.send("acme", [ev("account", account="k9", birth_date="2016-03-01")]).status_code == 200
+    r = service.client.post(
+        "/v1/tenants/acme/parent-links", json={"parent": parent["id"], "child": "k9"}, headers=key
+    )
+    assert r.status_code == 204, r.text
+    assert service.client.get("/v1/family/children/k9", headers=auth(parent)).json()["age_band"] == "under_13"
