@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from safeguarding.evidence.canonical import GENESIS, JsonValue, canonical_json, chain_hash, sha256_hex
 
@@ -135,6 +135,26 @@ def seal(chain: str, seq: int, prev_hash: str, at: datetime, kind: str, payload:
     return EvidenceEntry(chain, seq, at, kind, text, digest, prev_hash, h, conversation, subject, ref)
 
 
+class EntryDraft(NamedTuple):
+    """An entry to append, before it is sealed: what :meth:`EvidenceLog.append_many` takes."""
+
+    kind: str
+    payload: JsonValue
+    at: datetime
+
+
+def seal_after(chain: str, head: ChainHead | None, drafts: Iterable[EntryDraft]) -> list[EvidenceEntry]:
+    """Seal ``drafts`` in order as the entries that follow ``head`` (None: an empty chain)."""
+    seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    out: list[EvidenceEntry] = []
+    for d in drafts:
+        seq += 1
+        entry = seal(chain, seq, prev, d.at, d.kind, d.payload)
+        out.append(entry)
+        prev = entry.hash
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class ChainHead:
     """The newest entry of a chain: anchoring ``(seq, hash)`` outside the database (a referral package,
@@ -186,6 +206,13 @@ class EvidenceLog(Protocol):
         """Seal ``payload`` as the next entry and store it; returns the sealed entry."""
         ...
 
+    def append_many(self, drafts: Iterable[EntryDraft]) -> list[EvidenceEntry]:
+        """Seal ``drafts`` in order as the next entries and store them together; returns them sealed.
+
+        The same chain as appending them one by one, written at once (the SQL log: one insert).
+        """
+        ...
+
     def head(self) -> ChainHead | None:
         """The newest entry, or None for an empty chain."""
         ...
@@ -203,6 +230,11 @@ class MemoryEvidenceLog:
         entry = seal(self.chain, len(self.entries) + 1, prev, at, kind, payload)
         self.entries.append(entry)
         return entry
+
+    def append_many(self, drafts: Iterable[EntryDraft]) -> list[EvidenceEntry]:
+        entries = seal_after(self.chain, self.head(), drafts)
+        self.entries.extend(entries)
+        return entries
 
     def head(self) -> ChainHead | None:
         last = self.entries[-1] if self.entries else None

@@ -1,8 +1,10 @@
 """What goes into the evidence log: alerts, decisions, moderator actions, preserved messages, IPs.
 
-These helpers only *build payloads* and call :meth:`EvidenceLog.append`; they never commit. The
+These helpers only *build payloads* and call :meth:`EvidenceLog.append_many`; they never commit. The
 service calls them with a log bound to the connection of the transaction that stores the batch, so
-an alert and its evidence entry are committed together or not at all.
+an alert and its evidence entry are committed together or not at all. The ``*_drafts`` functions build
+the same entries without appending them, so a caller can gather a whole batch's entries and append them
+with one call (what :func:`~safeguarding.store.moderation.preserve_batch` does).
 
 Payload shape: every payload is a JSON object; ``conversation``, ``subject`` and ``ref`` (when
 present) are the lookup keys a case is found by (see :func:`~safeguarding.evidence.chain.keys_of`).
@@ -17,7 +19,7 @@ from datetime import datetime
 from safeguarding.engine.outcome import Outcome
 from safeguarding.events.types import MessageEvent
 from safeguarding.evidence.canonical import JsonValue
-from safeguarding.evidence.chain import EntryKind, EvidenceEntry, EvidenceLog, iso
+from safeguarding.evidence.chain import EntryDraft, EntryKind, EvidenceEntry, EvidenceLog, iso
 from safeguarding.policy.model import Verdict
 from safeguarding.types import Reason
 
@@ -56,9 +58,26 @@ def record_outcome(
     ``conversation``/``subject`` locate a *decision* (the outcome itself does not name them); alerts
     carry their own. A duplicate outcome (an event processed before) appends nothing.
     """
+    drafts = outcome_drafts(
+        outcome, actor=actor, at=at, conversation=conversation, subject=subject,
+        include_allowed=include_allowed,
+    )  # fmt: skip
+    return log.append_many(drafts) if drafts else []
+
+
+def outcome_drafts(
+    outcome: Outcome,
+    *,
+    actor: str,
+    at: datetime,
+    conversation: str | None = None,
+    subject: str | None = None,
+    include_allowed: bool = False,
+) -> list[EntryDraft]:
+    """The entries :func:`record_outcome` appends, not yet appended."""
     if outcome.duplicate:
         return []
-    out: list[EvidenceEntry] = []
+    out: list[EntryDraft] = []
     for n, alert in enumerate(outcome.alerts):
         payload: dict[str, JsonValue] = {
             "ref": f"{outcome.event}:{n}",
@@ -71,7 +90,7 @@ def record_outcome(
             "reasons": _reasons(alert.reasons),
             "actor": actor,
         }
-        out.append(log.append(EntryKind.ALERT, payload, at=at))
+        out.append(EntryDraft(EntryKind.ALERT, payload, at))
     d = outcome.decision
     if include_allowed or d.verdict is not Verdict.ALLOW or d.notice is not None:
         payload = {
@@ -91,7 +110,7 @@ def record_outcome(
             ],
             "actor": actor,
         }
-        out.append(log.append(EntryKind.DECISION, payload, at=at))
+        out.append(EntryDraft(EntryKind.DECISION, payload, at))
     return out
 
 
@@ -129,6 +148,12 @@ def record_messages(
     the service records a flagged conversation's messages (and later ones) when it raises the alert
     or when a moderator escalates; the platform may also supply the history at export time.
     """
+    drafts = message_drafts(messages, actor=actor, at=at)
+    return log.append_many(drafts) if drafts else []
+
+
+def message_drafts(messages: Iterable[MessageEvent], *, actor: str, at: datetime) -> list[EntryDraft]:
+    """The entries :func:`record_messages` appends, not yet appended."""
     out = []
     for m in messages:
         payload: dict[str, JsonValue] = {
@@ -142,7 +167,7 @@ def record_messages(
             "group": m.group,
             "actor": actor,
         }
-        out.append(log.append(EntryKind.MESSAGE, payload, at=at))
+        out.append(EntryDraft(EntryKind.MESSAGE, payload, at))
     return out
 
 
@@ -162,8 +187,8 @@ class IpCapture:
 def record_ip_captures(
     log: EvidenceLog, captures: Sequence[IpCapture], *, actor: str, at: datetime
 ) -> list[EvidenceEntry]:
-    return [
-        log.append(
+    drafts = [
+        EntryDraft(
             EntryKind.IP_CAPTURE,
             {
                 "subject": c.account,
@@ -174,7 +199,8 @@ def record_ip_captures(
                 "possible_proxy": c.possible_proxy,
                 "actor": actor,
             },
-            at=at,
+            at,
         )
         for c in captures
     ]
+    return log.append_many(drafts) if drafts else []

@@ -10,12 +10,16 @@ Appending never forks a chain: on PostgreSQL the appender takes a transaction-sc
 chain (released at commit), then reads the head; on SQLite the database's single writer serialises
 appends. Whatever happens, the primary key ``(chain, seq)`` refuses a second entry with the same
 number, and the append re-reads the head and retries (inside a savepoint on PostgreSQL).
+
+Several entries are appended together (:meth:`SqlEvidenceLog.append_many`, what the service does for a
+batch): one lock, one head read, the entries sealed in memory, one ``INSERT`` (an executemany, which
+psycopg sends as one pipeline) in one savepoint; a conflict retries the whole insert from a fresh head.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,8 +44,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from safeguarding.errors import ConflictError
-from safeguarding.evidence.canonical import GENESIS, JsonValue
-from safeguarding.evidence.chain import ChainHead, EntryKind, EvidenceEntry, Verification, Verifier, seal
+from safeguarding.evidence.canonical import JsonValue
+from safeguarding.evidence.chain import (
+    ChainHead,
+    EntryDraft,
+    EntryKind,
+    EvidenceEntry,
+    Verification,
+    Verifier,
+    seal_after,
+)
 from safeguarding.evidence.retention import LegalHold, PurgePlan, RetentionItem, RetentionPolicy, plan_purge
 from safeguarding.store.schema import ID, UTCDateTime
 
@@ -50,6 +62,8 @@ log = logging.getLogger(__name__)
 CHAIN = 64
 PAGE = 1000
 RETRIES = 20
+INSERT_ROWS = 1000
+"""Entries per insert statement in :meth:`SqlEvidenceLog.append_many` (a longer list is split)."""
 
 metadata = MetaData()
 """The evidence tables' own metadata (the store's schema module belongs to the store)."""
@@ -120,34 +134,60 @@ class SqlEvidenceLog:
         return chain_head(self._conn, self._chain)
 
     def append(self, kind: str, payload: JsonValue, *, at: datetime) -> EvidenceEntry:
+        return self.append_many([EntryDraft(kind, payload, at)])[0]
+
+    def append_many(self, drafts: Iterable[EntryDraft]) -> list[EvidenceEntry]:
+        """Append ``drafts`` in order: one lock and one head read per transaction, one insert per
+        :data:`INSERT_ROWS` entries; the same chain as appending them one by one."""
+        items = list(drafts)
+        if not items:
+            return []
         if self._pg and not self._locked:
             key = f"safeguarding:evidence:{self._chain}"
             self._conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
             self._locked = True  # held until the caller's transaction ends
+        out: list[EvidenceEntry] = []
+        for i in range(0, len(items), INSERT_ROWS):
+            out.extend(self._insert(items[i : i + INSERT_ROWS]))
+        return out
+
+    def _insert(self, drafts: Sequence[EntryDraft]) -> list[EvidenceEntry]:
+        """Seal ``drafts`` after the head and store them with one statement; retry from a fresh head
+        when a sequence number is taken.
+
+        All or nothing: on PostgreSQL the insert runs in a savepoint, so a conflict costs a retry, never
+        the caller's transaction. On SQLite (no savepoint) nothing is stored either: the entries go
+        right after the head we read or cached, and no row lies above the real head, so a stale head
+        makes the *first* row conflict, before any other is written.
+        """
         for _ in range(RETRIES):
             head = self._written if self._written is not None else self.head()
-            entry = seal(
-                self._chain, head.seq + 1 if head else 1, head.hash if head else GENESIS, at, kind, payload
-            )
-            row = {
-                "chain": entry.chain, "seq": entry.seq, "at": entry.at, "kind": entry.kind,
-                "payload": entry.payload, "payload_sha256": entry.payload_sha256,
-                "prev_hash": entry.prev_hash, "hash": entry.hash, "conversation": entry.conversation,
-                "subject": entry.subject, "ref": entry.ref,
-            }  # fmt: skip
+            entries = seal_after(self._chain, head, drafts)
+            rows = [
+                {
+                    "chain": e.chain, "seq": e.seq, "at": e.at, "kind": e.kind, "payload": e.payload,
+                    "payload_sha256": e.payload_sha256, "prev_hash": e.prev_hash, "hash": e.hash,
+                    "conversation": e.conversation, "subject": e.subject, "ref": e.ref,
+                }
+                for e in entries
+            ]  # fmt: skip
             try:
                 if self._pg:
                     # A savepoint, so a stale cached head (another log object on this transaction) only
                     # costs a retry, never the caller's transaction.
                     with self._conn.begin_nested():
-                        self._conn.execute(insert(evidence), row)
+                        self._conn.execute(insert(evidence), rows)
                 else:
-                    self._conn.execute(insert(evidence), row)
-                self._written = ChainHead(self._chain, entry.seq, entry.hash)
-                return entry
+                    self._conn.execute(insert(evidence), rows)
+                last = entries[-1]
+                self._written = ChainHead(self._chain, last.seq, last.hash)
+                return entries
             except IntegrityError:
                 self._written = None
-                log.debug("evidence chain %s: seq %d taken concurrently, retrying", self._chain, entry.seq)
+                log.debug(
+                    "evidence chain %s: seq %d..%d taken concurrently, retrying",
+                    self._chain, entries[0].seq, entries[-1].seq,
+                )  # fmt: skip
         raise ConflictError(f"evidence chain {self._chain!r}: could not append after {RETRIES} attempts")
 
 

@@ -120,12 +120,15 @@ def preserve_batch(
     into the tenant's evidence chain — in the caller's transaction (``docs/evidence.md``, "wiring").
 
     ``changes`` carries the platform's own ids; ``staged`` the batch's message events by id (the
-    engine keeps no text, so the service hands them over before processing).
+    engine keeps no text, so the service hands them over before processing). The batch's entries are
+    gathered first and appended together (one chain lock, one head read, one insert), in the order
+    appending them one by one would give: each event's alerts and decision, then the messages of each
+    flagged conversation.
     """
     from safeguarding.engine.outcome import Outcome
-    from safeguarding.evidence.chain import EntryKind
-    from safeguarding.evidence.record import record_messages, record_outcome
-    from safeguarding.evidence.sql import SqlEvidenceLog, evidence
+    from safeguarding.evidence.chain import EntryDraft
+    from safeguarding.evidence.record import message_drafts, outcome_drafts
+    from safeguarding.evidence.sql import SqlEvidenceLog
 
     rows = []
     for e in changes.events:
@@ -137,51 +140,90 @@ def preserve_batch(
             )  # fmt: skip
     if rows:
         conn.execute(insert(messages), rows)
-    log = SqlEvidenceLog(conn, tenant)
+    drafts: list[EntryDraft] = []
     for e in changes.events:
         if _plain(e.outcome):
             continue
         outcome = Outcome.from_record(e.id, e.outcome, duplicate=False)
         m = staged.get(e.id)
-        record_outcome(
-            log, outcome, actor="engine", at=e.processed_at,
+        drafts += outcome_drafts(
+            outcome, actor="engine", at=e.processed_at,
             conversation=m.conversation if m else None, subject=m.sender if m else None,
         )  # fmt: skip
-    flagged = [c.id for c in changes.conversations if c.flagged]
+    flagged = list(dict.fromkeys(c.id for c in changes.conversations if c.flagged))
+    if flagged:
+        preserved = _preserved(conn, tenant, flagged)
+        batch_messages = [
+            m for e in changes.events if e.type == "message" and (m := staged.get(e.id)) is not None
+        ]
+        for cid in flagged:
+            if cid in preserved:
+                # Preserved since it was first flagged: only this batch's messages are new. (Re-reading
+                # the whole conversation here made every batch cost O(conversation length).)
+                new = sorted((m for m in batch_messages if m.conversation == cid), key=lambda m: (m.at, m.id))
+            else:
+                new = _unpreserved_messages(conn, tenant, cid)
+            if new:
+                at = max(e.processed_at for e in changes.events)
+                drafts += message_drafts(new, actor="engine", at=at)
+    if drafts:
+        SqlEvidenceLog(conn, tenant).append_many(drafts)
+
+
+def _preserved(conn: Connection, tenant: str, conversations: Sequence[str]) -> set[str]:
+    """Which of ``conversations`` already have messages in the tenant's evidence chain.
+
+    One statement on PostgreSQL; on SQLite, where a statement costs no round trip, one small query
+    each. Either way one index probe per conversation, however long it is: the PostgreSQL statement is a
+    ``LATERAL ... LIMIT 1`` rather than an ``EXISTS``, which the planner may turn into a scan of the
+    whole chain while the table has no statistics yet.
+    """
+    from safeguarding.evidence.chain import EntryKind
+    from safeguarding.evidence.sql import evidence
+
+    if conn.dialect.name == "postgresql":
+        sql = (
+            "SELECT k.id FROM unnest(%s::varchar[]) AS k(id) CROSS JOIN LATERAL (SELECT 1 FROM sg_evidence e "
+            "WHERE e.chain = %s AND e.conversation = k.id AND e.kind = %s LIMIT 1) AS found"
+        )
+        params = (list(conversations), tenant, EntryKind.MESSAGE.value)
+        return {r[0] for r in conn.exec_driver_sql(sql, params)}
     c = evidence.c
-    batch_messages = [
-        m for e in changes.events if e.type == "message" and (m := staged.get(e.id)) is not None
-    ]
-    for cid in flagged:
-        already = conn.execute(
+    return {
+        cid
+        for cid in conversations
+        if conn.execute(
             select(c.ref)
             .where(c.chain == tenant, c.conversation == cid, c.kind == EntryKind.MESSAGE)
             .limit(1)
         ).first()
-        if already is not None:
-            # Preserved since it was first flagged: only this batch's messages are new. (Re-reading the
-            # whole conversation here made every batch cost O(conversation length).)
-            new = sorted((m for m in batch_messages if m.conversation == cid), key=lambda m: (m.at, m.id))
-            if new:
-                record_messages(log, new, actor="engine", at=max(e.processed_at for e in changes.events))
-            continue
-        kept = {
-            r[0]
-            for r in conn.execute(
-                select(c.ref).where(c.chain == tenant, c.conversation == cid, c.kind == EntryKind.MESSAGE)
+        is not None
+    }
+
+
+def _unpreserved_messages(conn: Connection, tenant: str, conversation: str) -> list[MessageEvent]:
+    """A newly flagged conversation's stored messages not yet in the evidence chain, in order."""
+    from safeguarding.evidence.chain import EntryKind
+    from safeguarding.evidence.sql import evidence
+
+    c = evidence.c
+    kept = {
+        r[0]
+        for r in conn.execute(
+            select(c.ref).where(
+                c.chain == tenant, c.conversation == conversation, c.kind == EntryKind.MESSAGE
             )
-        }
-        todo = [
-            message_event(r)
-            for r in conn.execute(
-                select(messages)
-                .where(messages.c.tenant == tenant, messages.c.conversation == cid)
-                .order_by(messages.c.at, messages.c.id)
-            )
-            if r.id not in kept
-        ]
-        if todo:
-            record_messages(log, todo, actor="engine", at=max(e.processed_at for e in changes.events))
+        )
+    }
+    return [
+        message_event(r)
+        for r in conn.execute(
+            select(messages)
+            .where(messages.c.tenant == tenant, messages.c.conversation == conversation)
+            .order_by(messages.c.at, messages.c.id)
+        )
+        if r.id not in kept
+    ]
 
 
 def message_event(r: Any) -> MessageEvent:

@@ -11,7 +11,8 @@ import pytest
 from evidence_helpers import REPORTER, T0, record_case
 from sqlalchemy import Engine, func, select, text
 
-from safeguarding.evidence import EntryKind, Priority, verify_package
+from safeguarding.evidence import EntryKind, MemoryEvidenceLog, Priority, verify_package
+from safeguarding.evidence.chain import EntryDraft
 from safeguarding.evidence.export import export_referral
 from safeguarding.evidence.retention import RetentionPolicy
 from safeguarding.evidence.sql import (
@@ -19,6 +20,7 @@ from safeguarding.evidence.sql import (
     chain_head,
     evidence,
     holds,
+    iter_entries,
     place_hold,
     release_hold,
     resolve_case,
@@ -203,3 +205,92 @@ def test_two_log_objects_interleaved_in_one_transaction_keep_one_chain(engine: E
         result = verify_log(conn)
         head = chain_head(conn, "acme")
     assert result.ok and head is not None and head.seq == 8
+
+
+def _drafts(n: int, conversation: str = "c1") -> list[EntryDraft]:
+    return [
+        EntryDraft(
+            EntryKind.MESSAGE,
+            {
+                "ref": f"{conversation}-m{i}",
+                "conversation": conversation,
+                "subject": "m1",
+                "text": f"line {i}",
+            },
+            T0 + timedelta(seconds=i),
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_batch_of_entries_appends_one_contiguous_chain_that_verifies(engine: Engine) -> None:
+    """append_many: one insert for the batch, yet the chain appending entry by entry would give."""
+    with engine.begin() as conn:
+        SqlEvidenceLog(conn, "acme").append(EntryKind.ACTION, {"action": "warn"}, at=T0)
+    drafts = _drafts(25)
+    with engine.begin() as conn:
+        log = SqlEvidenceLog(conn, "acme")
+        entries = log.append_many(drafts)
+        entries += log.append_many(_drafts(3, conversation="c2"))  # continues from the head it wrote
+    assert [e.seq for e in entries] == list(range(2, 30))
+    with engine.connect() as conn:
+        stored = list(iter_entries(conn, "acme"))
+        result = verify_log(conn)
+    assert result.ok and result.checked == 29, result.breaks
+    assert [e.seq for e in stored] == list(range(1, 30)) and stored[1:] == entries
+    one_by_one = MemoryEvidenceLog("acme")
+    one_by_one.append(EntryKind.ACTION, {"action": "warn"}, at=T0)
+    for d in [*drafts, *_drafts(3, conversation="c2")]:
+        one_by_one.append(d.kind, d.payload, at=d.at)
+    assert [e.hash for e in stored] == [e.hash for e in one_by_one.entries]
+
+
+def test_a_batch_longer_than_one_insert_and_a_stale_head_keep_one_chain(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Split inserts continue the chain; a batch sealed on a stale head retries as a whole."""
+    import logging
+
+    import safeguarding.evidence.sql as esql
+
+    monkeypatch.setattr(esql, "INSERT_ROWS", 4)
+    caplog.set_level(logging.DEBUG, logger="safeguarding.evidence.sql")
+    with engine.begin() as conn:
+        a, b = SqlEvidenceLog(conn, "acme"), SqlEvidenceLog(conn, "acme")
+        a.append_many(_drafts(10, "c1"))
+        b.append_many(_drafts(3, "c2"))  # b reads the head a wrote
+        a.append_many(_drafts(6, "c3"))  # a's cached head is stale: a conflict, then a retry
+    with engine.connect() as conn:
+        result = verify_log(conn)
+        seqs = [e.seq for e in iter_entries(conn, "acme")]
+        refs = [r.ref for r in conn.execute(select(evidence.c.ref).order_by(evidence.c.seq))]
+    assert result.ok and seqs == list(range(1, 20)), result.breaks
+    assert refs == [f"{c}-m{i}" for c, n in (("c1", 10), ("c2", 3), ("c3", 6)) for i in range(n)]
+    assert "taken concurrently, retrying" in caplog.text
+
+
+def test_concurrent_batches_never_fork_the_chain(engine: Engine) -> None:
+    n_threads, batches, per_batch = 4, 5, 7
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            for j in range(batches):
+                with engine.begin() as conn:
+                    SqlEvidenceLog(conn, "acme").append_many(_drafts(per_batch, f"t{i}-{j}"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with engine.connect() as conn:
+        result = verify_log(conn)
+        entries = list(iter_entries(conn, "acme"))
+    assert result.ok and [e.seq for e in entries] == list(range(1, n_threads * batches * per_batch + 1))
+    # each batch is stored contiguously, in its own order
+    runs = [entries[k : k + per_batch] for k in range(0, len(entries), per_batch)]
+    assert all(len({e.conversation for e in run}) == 1 for run in runs)

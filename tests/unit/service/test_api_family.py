@@ -168,3 +168,30 @@ def test_a_birth_date_decides_the_band_for_a_direct_link(service: Service) -> No
     )
     assert r.status_code == 204, r.text
     assert service.client.get("/v1/family/children/k9", headers=auth(parent)).json()["age_band"] == "under_13"
+
+
+def test_flagged_messages_reach_an_under13_parent_after_escalation(service: Service) -> None:
+    ev, parent, _ = _family(service)
+    service.client.put("/v1/tenants/acme/family-settings", json={"show_flagged_to_under13_parents": True},
+                       headers=service.admin)  # fmt: skip
+    story = [
+        ev.pair("follow", "k2", "a1"),
+        ev.msg("a1", "k2", text="hello again", conversation="c7"),
+        ev.msg("a1", "k2", text="keep this secret ok", conversation="c7"),
+        ev.msg("a1", "k2", text="are you alone, we could meet", conversation="c7"),
+    ]
+    assert service.send("acme", story).status_code == 200
+    alerts = service.client.get("/v1/family/children/k2", headers=auth(parent)).json()["alerts"]
+    key7 = next(a["key"] for a in alerts if a["kind"] == "grooming")
+    url = f"/v1/family/children/k2/alerts/{key7}/messages"
+    r = service.client.get(url, headers=auth(parent))
+    assert r.status_code == 409 and "escalated" in r.json()["detail"]  # not before a moderator escalates
+    mod = service.add_person("acme", "moderator", "mo")
+    r = service.client.post(f"/console/cases/{key7}/actions", headers=auth(mod),
+                            json={"action": "escalate_to_referral", "reason": "meeting"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    shown = service.client.get(url, headers=auth(parent))
+    assert shown.status_code == 200, shown.text
+    texts = [m["text"] for m in shown.json()["messages"]]
+    assert texts and "hello again" not in texts  # only the messages that drove the alert
+    assert all(m["from"] == "a1" for m in shown.json()["messages"])
