@@ -118,10 +118,10 @@ def _person(ctx: ServiceContext, tenant: str | None, role: Role, email: str) -> 
 
 
 def demo_events(scenario: Scenario) -> list[dict[str, object]]:
-    """The scenario's events in the engine's schema (its display-only fields left out)."""
+    """The scenario's events in the engine's schema (``created_at`` is the scenario's own bookkeeping)."""
     out = []
     for e in scenario.to_events():
-        out.append({k: v for k, v in e.items() if k not in ("display_name", "created_at")})
+        out.append({k: v for k, v in e.items() if k != "created_at"})
     return out
 
 

@@ -287,10 +287,14 @@ def parent_alerts(
         others = [c.account for c in contacts(ctx, tenant, child)]
     names = _names(ctx, tenant, others)
     shown = fs.notices(tenant, child, limit=500)
+    rows = _alerts_of(ctx, tenant, child, others)
+    seen_in = fs.conversation_stages(tenant, sorted({a.conversation for a in rows if a.conversation}))
     out = []
-    for a in _alerts_of(ctx, tenant, child, others):
+    for a in rows:
         words = alert_text(a.kind)
         stages = [s for s in (a.stages.split(",") if a.stages else []) if s]
+        if not stages and a.kind == "grooming" and a.conversation:
+            stages = list(seen_in.get(a.conversation, ()))  # the alert named none: what was seen since
         seen = [
             n.kind.value
             for n in shown

@@ -79,6 +79,15 @@ class FamilyReads:
             for r in rows
         }
 
+    def conversation_stages(self, tenant: str, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The grooming stages the detector has seen so far in each conversation (latest, not at alert)."""
+        if not ids:
+            return {}
+        p = f"{tenant}/"
+        c = t.conversations.c
+        rows = self._all(select(c.id, c.stages).where(c.id.in_([p + i for i in ids])))
+        return {r.id[len(p) :]: tuple(s for s in r.stages.split(",") if s) for r in rows}
+
     def edges_of(
         self, tenant: str, account: str, kinds: Sequence[EdgeKind]
     ) -> list[tuple[str, str, str, datetime]]:
