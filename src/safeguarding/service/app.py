@@ -22,7 +22,7 @@ from safeguarding.service.context import ServiceContext, build_context
 from safeguarding.service.deps import action_of
 from safeguarding.service.middleware import BodyLimit, RequestMetrics
 from safeguarding.service.permissions import Act
-from safeguarding.service.routes import ROUTERS, console, family_pages
+from safeguarding.service.routes import ROUTERS, family_pages, pages
 from safeguarding.service.routes.events import events_request_schema
 from safeguarding.settings import Settings, load_settings
 
@@ -73,7 +73,7 @@ def create_app(
     )
     app.state.ctx = ctx
     problems.install(app)
-    console.install(app)  # browsers that are not signed in go to the console's sign-in page
+    pages.install(app)  # browsers that are not signed in go to the sign-in page of the area they asked for
     family_pages.install(app)  # parents' sign-in redirect, the child's 'link expired' page
     route_actions()  # fail closed: refuses to build an app with a route that declares no action
     for router in ROUTERS:

@@ -22,13 +22,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from safeguarding.errors import AuthenticationRequired, ConflictError, InputError, NotFoundError, RateLimited
-from safeguarding.service import admin
-from safeguarding.service.auth import SESSION_COOKIE, csrf_for
+from safeguarding.errors import ConflictError, InputError, NotFoundError
+from safeguarding.service.auth import SESSION_COOKIE
 from safeguarding.service.deps import credentials, get_ctx, require, tenant_of
 from safeguarding.service.permissions import Act, Actor, Role
+from safeguarding.service.routes import pages
 from safeguarding.service.routes.common import ERRORS
-from safeguarding.web import STATIC_DIR, templates
+from safeguarding.service.routes.pages import browser, fields, render
+from safeguarding.web import STATIC_DIR
 from safeguarding.web import actions as acts
 from safeguarding.web.cases import STATUSES, build_case, build_queue
 
@@ -37,77 +38,17 @@ router = APIRouter(prefix="/console", tags=["console"], responses=ERRORS)
 Tenant = Annotated[str | None, Query(max_length=32, description="deployment admins: which platform")]
 
 
-class LoginRedirect(AuthenticationRequired):
-    """A browser asked for a console page without signing in: send it to the sign-in page."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__("sign in to use the console")
-        self.next_url = next_url
-
-
-def install(app: Any) -> None:
-    """Register the sign-in redirect (called by ``create_app``)."""
-
-    async def on_login(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, LoginRedirect)
-        return RedirectResponse("/console/login?" + urlencode({"next": exc.next_url}), status_code=303)
-
-    app.add_exception_handler(LoginRedirect, on_login)
-
-
-def _browser(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
+LOGIN = "/console/login"
 
 
 def page(action: Act) -> Callable[[Request], Awaitable[Actor]]:
-    """:func:`require` for console routes: the same check, but browsers are sent to sign in."""
-    inner = require(action)
-
-    async def dependency(request: Request) -> Actor:
-        try:
-            return await inner(request)
-        except AuthenticationRequired:
-            if request.method == "GET" and _browser(request):
-                raise LoginRedirect(str(request.url.path)) from None
-            raise
-
-    dependency.action = action  # type: ignore[attr-defined]
-    dependency.__name__ = f"page_{action.value.replace(':', '_')}"
-    return dependency
-
-
-async def fields(request: Request) -> dict[str, str]:
-    """The submitted fields: an HTML form, or a JSON object (scripts and tests)."""
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("send an HTML form or a JSON object") from None
-    if not isinstance(doc, dict):
-        raise InputError("send an HTML form or a JSON object")
-    return {str(k): str(v) for k, v in doc.items() if v is not None}
+    """:func:`pages.page` for console routes: browsers that are not signed in go to the console's sign-in."""
+    return pages.page(action, LOGIN)
 
 
 def _tq(actor: Actor, tenant: str) -> str:
     """The ``?tenant=`` a deployment admin's links need (others have exactly one platform)."""
     return "" if actor.tenant is not None else "?" + urlencode({"tenant": tenant})
-
-
-def render(
-    request: Request, name: str, actor: Actor | None, status: int = 200, **context: Any
-) -> HTMLResponse:
-    token, via_cookie = credentials(request)
-    csrf = csrf_for(token) if token and via_cookie else ""
-    return templates().TemplateResponse(
-        request, name, {"actor": actor, "csrf": csrf, "flash": request.query_params.get("msg"), **context},
-        status_code=status,
-    )  # fmt: skip
 
 
 def case_url(key: str, actor: Actor, tenant: str, msg: str | None = None) -> str:
@@ -122,11 +63,11 @@ async def _do(request: Request, back: str, work: Callable[[], Any], done: str) -
     try:
         result = await run_in_threadpool(work)
     except (InputError, ConflictError) as exc:
-        if not _browser(request):
+        if not browser(request):
             raise
         sep = "&" if "?" in back else "?"
         return RedirectResponse(f"{back}{sep}{urlencode({'msg': f'Not done: {exc}'})}", status_code=303)
-    if not _browser(request):
+    if not browser(request):
         body = result if isinstance(result, dict) else {"ok": True}
         return Response(json.dumps(body), media_type="application/json")
     sep = "&" if "?" in back else "?"
@@ -140,34 +81,18 @@ async def _do(request: Request, back: str, work: Callable[[], Any], done: str) -
 async def login_page(
     request: Request, actor: Annotated[Actor, Depends(require(Act.SESSION_CREATE))], next: str = "/console"
 ) -> HTMLResponse:
-    return render(request, "login.html", None, next=next if next.startswith("/console") else "/console")
+    return render(request, "login.html", None, next=pages.local_next(next, "/console"))
 
 
 @router.post("/login", summary="Sign in from the console's form (sets the session cookie)")
 async def login(request: Request, _: Annotated[Actor, Depends(require(Act.SESSION_CREATE))]) -> Response:
-    ctx = get_ctx(request)
-    f = await fields(request)
-    email, password = f.get("email", ""), f.get("password", "")
-    nxt = f.get("next", "/console")
-    nxt = nxt if nxt.startswith("/console") and not nxt.startswith("/console/login") else "/console"
-    client = request.client.host if request.client else "-"
-    wait = ctx.login_limiter.check(f"{client}|{email.lower()}")
-    if wait > 0:
-        raise RateLimited(wait, ctx.login_limiter.rate)
-    try:
-        token, _session, user = await run_in_threadpool(admin.sign_in, ctx, email, password)
-    except AuthenticationRequired:
-        return render(request, "login.html", None, 401, next=nxt, error="Wrong email or password.")
-    if user.role not in (Role.MODERATOR.value, Role.ADMIN.value):
-        await run_in_threadpool(ctx.auth.end_session, token)
-        return render(request, "login.html", None, 403, next=nxt, error="The console is for moderators.")
-    resp = RedirectResponse(nxt, status_code=303)
-    secure = ctx.settings.cookie_secure
-    resp.set_cookie(
-        SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600), httponly=True,
-        samesite="lax", secure=request.url.scheme == "https" if secure is None else secure, path="/",
-    )  # fmt: skip
-    return resp
+    token, nxt, error = await pages.sign_in_form(request, (Role.MODERATOR, Role.ADMIN))
+    nxt = pages.local_next(nxt, "/console")
+    if token is None:
+        if error == "forbidden":
+            return render(request, "login.html", None, 403, next=nxt, error="The console is for moderators.")
+        return render(request, "login.html", None, 401, next=nxt, error=error)
+    return pages.session_redirect(request, token, nxt)
 
 
 @router.post("/logout", summary="Sign the console's cookie session out")
@@ -351,4 +276,4 @@ def referral_download(
     )  # fmt: skip
 
 
-__all__ = ["LoginRedirect", "install", "page", "render", "router"]
+__all__ = ["page", "render", "router"]

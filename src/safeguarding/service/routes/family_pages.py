@@ -24,16 +24,15 @@ from safeguarding.errors import (
     InputError,
     NotFoundError,
     PermissionDenied,
-    RateLimited,
 )
 from safeguarding.families.wording import HELP, MONITORING_SIGN, PARENT_DOES_NOT_SEE, PARENT_SEES
-from safeguarding.service import admin
 from safeguarding.service import family as fam
 from safeguarding.service.auth import CHILD_PREFIX, SESSION_COOKIE
 from safeguarding.service.deps import credentials, get_ctx, require
 from safeguarding.service.permissions import Act, Actor, Resource, Role, allowed
+from safeguarding.service.routes import pages
 from safeguarding.service.routes.common import ERRORS
-from safeguarding.service.routes.console import fields, render
+from safeguarding.service.routes.pages import fields, render, session_redirect, sign_in_form
 from safeguarding.web import STATIC_DIR
 
 router = APIRouter(tags=["family pages"], responses=ERRORS)
@@ -55,87 +54,24 @@ YES = ("1", "true", "yes", "on")
 CHILD_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-class FamilyLoginRedirect(AuthenticationRequired):
-    """A browser asked for a parent page without signing in: send it to ``/family/login``."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__("sign in to see your family")
-        self.next_url = next_url
-
-
 class ChildLinkExpired(AuthenticationRequired):
     """The child's page token is unknown or expired: a friendly page, not problem+json."""
 
 
 def install(app: Any) -> None:
-    """Register the parent sign-in redirect and the child's friendly 'link expired' page."""
-
-    async def on_login(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, FamilyLoginRedirect)
-        return RedirectResponse("/family/login?" + urlencode({"next": exc.next_url}), status_code=303)
+    """Register the child's friendly 'link expired' page (the sign-in redirect is :mod:`.pages`')."""
 
     async def on_expired(request: Request, exc: Exception) -> Response:
         resp = render(request, "child_expired.html", None, 401, brand="Staying safe", reason=str(exc))
         resp.headers.update(CHILD_HEADERS)
         return resp
 
-    app.add_exception_handler(FamilyLoginRedirect, on_login)
     app.add_exception_handler(ChildLinkExpired, on_expired)
 
 
-# -- shared with the console: the session cookie -------------------------------------------------------
-
-
-def session_redirect(request: Request, token: str, to: str) -> RedirectResponse:
-    """A 303 to ``to`` that sets the session cookie exactly as the console's sign-in does."""
-    settings = get_ctx(request).settings
-    resp = RedirectResponse(to, status_code=303)
-    secure = request.url.scheme == "https" if settings.cookie_secure is None else settings.cookie_secure
-    resp.set_cookie(
-        SESSION_COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True, samesite="lax",
-        secure=secure, path="/",
-    )  # fmt: skip
-    return resp
-
-
-async def sign_in_form(request: Request, roles: tuple[Role, ...]) -> tuple[str | None, str, str]:
-    """Check a sign-in form (rate limited per client and email): ``(token or None, next, error)``."""
-    ctx = get_ctx(request)
-    f = await fields(request)
-    email, password = f.get("email", ""), f.get("password", "")
-    client = request.client.host if request.client else "-"
-    wait = ctx.login_limiter.check(f"{client}|{email.lower()}")
-    if wait > 0:
-        raise RateLimited(wait, ctx.login_limiter.rate)
-    try:
-        token, _session, user = await run_in_threadpool(admin.sign_in, ctx, email, password)
-    except AuthenticationRequired:
-        return None, f.get("next", ""), "Wrong email or password."
-    if user.role not in {r.value for r in roles}:
-        await run_in_threadpool(ctx.auth.end_session, token)
-        return None, f.get("next", ""), "forbidden"
-    return token, f.get("next", ""), ""
-
-
-def _browser(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
-
-
 def family_page(action: Act) -> Callable[[Request], Awaitable[Actor]]:
-    """:func:`require` for parent pages: the same check, but browsers are sent to ``/family/login``."""
-    inner = require(action)
-
-    async def dependency(request: Request) -> Actor:
-        try:
-            return await inner(request)
-        except AuthenticationRequired:
-            if request.method == "GET" and _browser(request):
-                raise FamilyLoginRedirect(str(request.url.path)) from None
-            raise
-
-    dependency.action = action  # type: ignore[attr-defined]
-    dependency.__name__ = f"family_page_{action.value.replace(':', '_')}"
-    return dependency
+    """:func:`pages.page` for parent pages: browsers that are not signed in go to ``/family/login``."""
+    return pages.page(action, "/family/login")
 
 
 def child_page(action: Act) -> Callable[[Request], Awaitable[Actor]]:
@@ -176,7 +112,7 @@ async def _done(back: str, work: Callable[[], Any], ok: str) -> Response:
 
 
 def _login(request: Request, status: int = 200, nxt: str = "/family", error: str = "") -> HTMLResponse:
-    nxt = nxt if nxt.startswith("/family") and not nxt.startswith("/family/login") else "/family"
+    nxt = pages.local_next(nxt, "/family")
     intro = "Sign in to see who your children talk to."
     return render(request, "login.html", None, status, next=nxt, error=error, brand=BRAND,
                   login_action="/family/login", intro=intro)  # fmt: skip
@@ -196,8 +132,7 @@ async def login(request: Request, _: Annotated[Actor, Depends(require(Act.SESSIO
         if error == "forbidden":
             return _login(request, 403, nxt, "These pages are for parents and carers.")
         return _login(request, 401, nxt, error)
-    nxt = nxt if nxt.startswith("/family") and not nxt.startswith("/family/login") else "/family"
-    return session_redirect(request, token, nxt)
+    return session_redirect(request, token, pages.local_next(nxt, "/family"))
 
 
 @router.post("/family/logout", summary="Sign a parent's cookie session out")
