@@ -195,3 +195,20 @@ def test_flagged_messages_reach_an_under13_parent_after_escalation(service: Serv
     texts = [m["text"] for m in shown.json()["messages"]]
     assert texts and "hello again" not in texts  # only the messages that drove the alert
     assert all(m["from"] == "a1" for m in shown.json()["messages"])
+
+
+def test_every_parent_route_refuses_a_child_not_linked_to_them(service: Service) -> None:
+    """Walks the app's own route table: every route a parent may use that names an account."""
+    from safeguarding.service.app import route_actions
+    from safeguarding.service.permissions import Act
+
+    _, parent, _ = _family(service)
+    service.send("acme", [Events("x").account("k3", "13_15")])
+    family_acts = {Act.FAMILY_READ, Act.FAMILY_MANAGE}
+    routes = [(m, p) for (m, p), act in route_actions().items() if act in family_acts and "{account_id" in p]
+    assert len(routes) >= 8  # API and pages
+    for method, path in routes:
+        url = path.replace("{account_id:path}", "k3").replace("{adult}", "a1").replace("{key}", "e8:0")
+        r = service.client.request(method, url, headers=auth(parent), json={})
+        assert r.status_code == 403, f"{method} {url}: {r.status_code}"
+        assert "linked to them" in r.json()["detail"]
