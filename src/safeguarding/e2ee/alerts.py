@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import ClassVar
 
 from safeguarding.e2ee.codec import (
-    Json,
-    Reader,
-    b64,
+    ID,
+    NUMBER,
+    TIME,
+    WireObject,
+    blob,
     check_bytes,
     check_id,
     check_time,
+    idents,
     lp,
     malformed,
     utc_iso,
@@ -39,19 +43,21 @@ class DeviceAlertKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceAlert:
+class DeviceAlert(WireObject):
     """A signed, text-free alert from ``account``'s ``device`` about ``conversation``."""
 
-    alert_id: str
-    account: str
-    device: str
-    conversation: str
-    kind: DeviceAlertKind
-    risk: float
-    stages: tuple[Stage, ...]
-    model_version: str
-    created_at: datetime
-    signature: bytes
+    wire_name: ClassVar[str] = "device alert"
+
+    alert_id: str = field(metadata=ID)
+    account: str = field(metadata=ID)
+    device: str = field(metadata=ID)
+    conversation: str = field(metadata=ID)
+    kind: DeviceAlertKind = field(metadata=ID)  # checked in __post_init__
+    risk: float = field(metadata=NUMBER)
+    stages: tuple[Stage, ...] = field(metadata=idents(max_items=len(STAGES)))
+    model_version: str = field(metadata=ID)
+    created_at: datetime = field(metadata=TIME)
+    signature: bytes = field(metadata=blob(size=SIGNATURE_BYTES))
 
     def __post_init__(self) -> None:
         k = "device alert"
@@ -84,38 +90,6 @@ class DeviceAlert:
             model_version=self.model_version,
             created_at=self.created_at,
         )
-
-    def to_dict(self) -> dict[str, Json]:
-        return {
-            "alert_id": self.alert_id,
-            "account": self.account,
-            "device": self.device,
-            "conversation": self.conversation,
-            "kind": self.kind.value,
-            "risk": self.risk,
-            "stages": [s.value for s in self.stages],
-            "model_version": self.model_version,
-            "created_at": utc_iso(self.created_at),
-            "signature": b64(self.signature),
-        }
-
-    @classmethod
-    def from_dict(cls, data: object) -> DeviceAlert:
-        r = Reader("device alert", data)
-        out = cls(
-            alert_id=r.ident("alert_id"),
-            account=r.ident("account"),
-            device=r.ident("device"),
-            conversation=r.ident("conversation"),
-            kind=r.ident("kind"),  # type: ignore[arg-type]  # checked in __post_init__
-            risk=r.number("risk"),
-            stages=r.idents("stages", max_items=len(STAGES)),  # type: ignore[arg-type]
-            model_version=r.ident("model_version"),
-            created_at=r.time("created_at"),
-            signature=r.blob("signature", size=SIGNATURE_BYTES),
-        )
-        r.done()
-        return out
 
 
 def alert_signed_bytes(

@@ -7,16 +7,26 @@ never be replayed as another) followed by length-prefixed fields.
 
 Why strict parsing: the wire objects are the privacy boundary. An unknown field is refused rather than
 ignored, so a modified app cannot smuggle message text into, say, a device alert that the server stores.
+
+Why declarative: each wire dataclass says once, in its fields' ``metadata`` (:data:`ID`, :func:`blob` ...),
+how a field travels; :func:`to_wire` and :func:`from_wire` walk the fields in declaration order, so the
+JSON keys, their order and their encodings follow from that one declaration and cannot drift between
+writing and reading (``tests/unit/e2ee/test_e2ee_wire_format.py`` pins the bytes).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import Field, dataclass, fields
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from safeguarding.e2ee.reasons import Rejection, VerificationError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 MAX_ID_CHARS = 256
 MAX_RECIPIENTS = 1_000
@@ -107,6 +117,10 @@ class Reader:
             raise malformed(self.kind, f"missing field {name!r}")
         return self.data[name]
 
+    def value(self, name: str) -> object:
+        """The raw value (``None`` if absent), for a nested object whose own reader checks it."""
+        return self._get(name, optional=True)
+
     def ident(self, name: str) -> str:
         return check_id(self.kind, name, self._get(name))  # type: ignore[arg-type]
 
@@ -162,3 +176,86 @@ class Reader:
         extra = sorted(set(self.data) - self.seen)
         if extra:
             raise malformed(self.kind, f"unknown field(s) {', '.join(map(repr, extra))}")
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """How one field of a wire dataclass travels: ``dump`` to JSON, ``load`` back with a :class:`Reader`."""
+
+    dump: Callable[[Any], Json]
+    load: Callable[[Reader, str], object]
+
+
+WIRE = "wire"
+
+
+def wire(dump: Callable[[Any], Json], load: Callable[[Reader, str], object]) -> Mapping[str, Wire]:
+    """A field's ``metadata``: ``name: str = field(metadata=wire(...))``, or one of the shapes below."""
+    return {WIRE: Wire(dump, load)}
+
+
+ID = wire(str, Reader.ident)  # str() also writes a StrEnum as its value
+OPT_ID = wire(lambda v: v, Reader.opt_ident)
+TIME = wire(utc_iso, Reader.time)
+NUMBER = wire(lambda v: v, Reader.number)
+INTEGER = wire(lambda v: v, lambda r, name: int(r.number(name)))
+
+
+def idents(*, max_items: int = MAX_RECIPIENTS) -> Mapping[str, Wire]:
+    return wire(lambda v: [str(x) for x in v], lambda r, name: r.idents(name, max_items=max_items))
+
+
+IDS = idents()
+
+
+def blob(*, size: int | None = None, max_size: int = 0) -> Mapping[str, Wire]:
+    return wire(b64, lambda r, name: r.blob(name, size=size, max_size=max_size))
+
+
+def free_text(*, max_chars: int) -> Mapping[str, Wire]:
+    return wire(lambda v: v, lambda r, name: r.text(name, max_chars=max_chars))
+
+
+def nested(cls: type[WireObject]) -> Mapping[str, Wire]:
+    """One wire object inside another; it is read (and refused) by its own type."""
+    return wire(lambda v: v.to_dict(), lambda r, name: cls.from_dict(r.value(name)))
+
+
+def nested_list(cls: type[WireObject], *, max_items: int) -> Mapping[str, Wire]:
+    """A list of 1-``max_items`` wire objects of one type."""
+    return wire(
+        lambda v: [m.to_dict() for m in v],
+        lambda r, name: tuple(cls.from_dict(m) for m in r.objects(name, max_items=max_items)),
+    )
+
+
+T = TypeVar("T", bound="DataclassInstance")
+
+
+def to_wire(obj: DataclassInstance) -> dict[str, Json]:
+    """Every field of ``obj`` in declaration order, each written as its ``metadata`` says."""
+    return {f.name: f.metadata[WIRE].dump(getattr(obj, f.name)) for f in fields(obj)}
+
+
+def from_wire(cls: type[T], what: str, data: object) -> T:
+    """Read a ``cls`` (called ``what`` in errors): fields in declaration order, then no unknown field."""
+    r = Reader(what, data)
+    out = cls(**{f.name: f.metadata[WIRE].load(r, f.name) for f in fields(cls)})
+    r.done()
+    return out
+
+
+class WireObject:
+    """Base of the wire dataclasses: ``to_dict``/``from_dict`` from the fields' ``metadata``."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    wire_name: ClassVar[str]
+    """What refusals call this type (``"envelope"``, ``"device alert"`` ...)."""
+
+    def to_dict(self) -> dict[str, Json]:
+        return to_wire(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> Self:
+        return from_wire(cls, cls.wire_name, data)

@@ -10,13 +10,13 @@ out of band (a "safety number"). That comparison is the app's job; see ``docs/e2
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from safeguarding.e2ee.codec import Json, Reader, b64, check_bytes, check_id, lp
+from safeguarding.e2ee.codec import ID, WireObject, blob, check_bytes, check_id, lp
 from safeguarding.e2ee.reasons import Rejection, VerificationError
 from safeguarding.errors import ConflictError
 
@@ -26,16 +26,18 @@ DEVICE_DOMAIN = "safeguarding/device/v1"
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceIdentity:
+class DeviceIdentity(WireObject):
     """A device's public keys, as registered with the server and handed to other devices."""
 
-    account: str
-    device: str
-    box_key: bytes
+    wire_name: ClassVar[str] = "device identity"
+
+    account: str = field(metadata=ID)
+    device: str = field(metadata=ID)
+    box_key: bytes = field(metadata=blob(size=KEY_BYTES))
     """X25519 public key (conversation keys are sealed to it)."""
-    sign_key: bytes
+    sign_key: bytes = field(metadata=blob(size=KEY_BYTES))
     """Ed25519 public key (messages, key packages, alerts and reports are signed with its secret half)."""
-    signature: bytes
+    signature: bytes = field(metadata=blob(size=SIGNATURE_BYTES))
     """Ed25519 signature by ``sign_key`` over :meth:`signed_bytes`."""
 
     def __post_init__(self) -> None:
@@ -57,28 +59,6 @@ class DeviceIdentity:
     def verify(self) -> None:
         """Raise ``BAD_SIGNATURE`` unless the identity is signed by its own signing key."""
         verify_signature(self, self.signed_bytes(), self.signature, "device identity")
-
-    def to_dict(self) -> dict[str, Json]:
-        return {
-            "account": self.account,
-            "device": self.device,
-            "box_key": b64(self.box_key),
-            "sign_key": b64(self.sign_key),
-            "signature": b64(self.signature),
-        }
-
-    @classmethod
-    def from_dict(cls, data: object) -> DeviceIdentity:
-        r = Reader("device identity", data)
-        out = cls(
-            account=r.ident("account"),
-            device=r.ident("device"),
-            box_key=r.blob("box_key", size=KEY_BYTES),
-            sign_key=r.blob("sign_key", size=KEY_BYTES),
-            signature=r.blob("signature", size=SIGNATURE_BYTES),
-        )
-        r.done()
-        return out
 
 
 def verify_signature(

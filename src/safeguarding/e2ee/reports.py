@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from safeguarding.e2ee.codec import (
-    Json,
-    Reader,
-    b64,
+    ID,
+    IDS,
+    OPT_ID,
+    TIME,
+    WireObject,
+    blob,
     check_bytes,
     check_id,
     check_recipients,
     check_time,
+    free_text,
     lp,
     malformed,
     members_part,
+    nested_list,
     utc_iso,
 )
 from safeguarding.e2ee.franking import (
@@ -46,22 +52,24 @@ REVEALED_DOMAIN = "safeguarding/revealed/v1"
 
 
 @dataclass(frozen=True, slots=True)
-class RevealedMessage:
+class RevealedMessage(WireObject):
     """One reported message: plaintext, franking key and signature, plus the stamp it was delivered with."""
 
-    message_id: str
-    conversation: str
-    group: str | None
-    sender: str
-    sender_device: str
-    recipients: tuple[str, ...]
-    received_at: datetime
-    server_key_id: str
-    server_tag: bytes
-    commitment: bytes
-    franking_key: bytes
-    signature: bytes
-    text: str
+    wire_name: ClassVar[str] = "revealed message"
+
+    message_id: str = field(metadata=ID)
+    conversation: str = field(metadata=ID)
+    group: str | None = field(metadata=OPT_ID)
+    sender: str = field(metadata=ID)
+    sender_device: str = field(metadata=ID)
+    recipients: tuple[str, ...] = field(metadata=IDS)
+    received_at: datetime = field(metadata=TIME)
+    server_key_id: str = field(metadata=ID)
+    server_tag: bytes = field(metadata=blob(size=TAG_BYTES))
+    commitment: bytes = field(metadata=blob(size=COMMITMENT_BYTES))
+    franking_key: bytes = field(metadata=blob(size=FRANKING_KEY_BYTES))
+    signature: bytes = field(metadata=blob(size=SIGNATURE_BYTES))
+    text: str = field(metadata=free_text(max_chars=MAX_TEXT_CHARS))
 
     def __post_init__(self) -> None:
         k = "revealed message"
@@ -98,58 +106,24 @@ class RevealedMessage:
         )
         return hashlib.sha256(data).digest()
 
-    def to_dict(self) -> dict[str, Json]:
-        return {
-            "message_id": self.message_id,
-            "conversation": self.conversation,
-            "group": self.group,
-            "sender": self.sender,
-            "sender_device": self.sender_device,
-            "recipients": list(self.recipients),
-            "received_at": utc_iso(self.received_at),
-            "server_key_id": self.server_key_id,
-            "server_tag": b64(self.server_tag),
-            "commitment": b64(self.commitment),
-            "franking_key": b64(self.franking_key),
-            "signature": b64(self.signature),
-            "text": self.text,
-        }
-
-    @classmethod
-    def from_dict(cls, data: object) -> RevealedMessage:
-        r = Reader("revealed message", data)
-        out = cls(
-            message_id=r.ident("message_id"),
-            conversation=r.ident("conversation"),
-            group=r.opt_ident("group"),
-            sender=r.ident("sender"),
-            sender_device=r.ident("sender_device"),
-            recipients=r.idents("recipients"),
-            received_at=r.time("received_at"),
-            server_key_id=r.ident("server_key_id"),
-            server_tag=r.blob("server_tag", size=TAG_BYTES),
-            commitment=r.blob("commitment", size=COMMITMENT_BYTES),
-            franking_key=r.blob("franking_key", size=FRANKING_KEY_BYTES),
-            signature=r.blob("signature", size=SIGNATURE_BYTES),
-            text=r.text("text", max_chars=MAX_TEXT_CHARS),
-        )
-        r.done()
-        return out
-
 
 @dataclass(frozen=True, slots=True)
-class Report:
+class Report(WireObject):
     """A user's report of messages they received, signed by their device."""
 
-    report_id: str
-    reporter: str
-    reporter_device: str
-    conversation: str
-    reason: str
+    wire_name: ClassVar[str] = "report"
+
+    report_id: str = field(metadata=ID)
+    reporter: str = field(metadata=ID)
+    reporter_device: str = field(metadata=ID)
+    conversation: str = field(metadata=ID)
+    reason: str = field(metadata=ID)
     """A category chosen in the app (e.g. ``grooming``, ``bullying``); free text belongs in the messages."""
-    created_at: datetime
-    messages: tuple[RevealedMessage, ...]
-    signature: bytes
+    created_at: datetime = field(metadata=TIME)
+    messages: tuple[RevealedMessage, ...] = field(
+        metadata=nested_list(RevealedMessage, max_items=MAX_REPORT_MESSAGES)
+    )
+    signature: bytes = field(metadata=blob(size=SIGNATURE_BYTES))
 
     def __post_init__(self) -> None:
         k = "report"
@@ -175,36 +149,6 @@ class Report:
             created_at=self.created_at,
             messages=self.messages,
         )
-
-    def to_dict(self) -> dict[str, Json]:
-        return {
-            "report_id": self.report_id,
-            "reporter": self.reporter,
-            "reporter_device": self.reporter_device,
-            "conversation": self.conversation,
-            "reason": self.reason,
-            "created_at": utc_iso(self.created_at),
-            "messages": [m.to_dict() for m in self.messages],
-            "signature": b64(self.signature),
-        }
-
-    @classmethod
-    def from_dict(cls, data: object) -> Report:
-        r = Reader("report", data)
-        out = cls(
-            report_id=r.ident("report_id"),
-            reporter=r.ident("reporter"),
-            reporter_device=r.ident("reporter_device"),
-            conversation=r.ident("conversation"),
-            reason=r.ident("reason"),
-            created_at=r.time("created_at"),
-            messages=tuple(
-                RevealedMessage.from_dict(m) for m in r.objects("messages", max_items=MAX_REPORT_MESSAGES)
-            ),
-            signature=r.blob("signature", size=SIGNATURE_BYTES),
-        )
-        r.done()
-        return out
 
 
 def report_signed_bytes(

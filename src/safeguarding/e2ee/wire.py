@@ -8,14 +8,19 @@ never learns, so it reveals nothing about the text; see :mod:`safeguarding.e2ee.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from safeguarding.e2ee.codec import (
+    ID,
+    IDS,
+    INTEGER,
     MAX_RECIPIENTS,
-    Json,
-    Reader,
-    b64,
+    OPT_ID,
+    TIME,
+    WireObject,
+    blob,
     check_bytes,
     check_id,
     check_recipients,
@@ -23,6 +28,7 @@ from safeguarding.e2ee.codec import (
     lp,
     malformed,
     members_part,
+    nested,
     utc_iso,
 )
 from safeguarding.e2ee.identity import SIGNATURE_BYTES, DeviceDirectory, require_device, verify_signature
@@ -47,7 +53,7 @@ def _check_key_id(kind: str, key_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyPackage:
+class KeyPackage(WireObject):
     """A conversation key sealed by one member's device to another member's device.
 
     ``sealed`` is ``crypto_box`` (X25519 + XSalsa20-Poly1305) from the sender's box key to the recipient's;
@@ -55,17 +61,19 @@ class KeyPackage:
     ``members`` is the conversation's membership for this key: a device refuses messages from others.
     """
 
-    conversation: str
-    key_id: str
-    group: str | None
-    sender: str
-    sender_device: str
-    recipient: str
-    recipient_device: str
-    members: tuple[str, ...]
-    created_at: datetime
-    sealed: bytes
-    signature: bytes
+    wire_name: ClassVar[str] = "key package"
+
+    conversation: str = field(metadata=ID)
+    key_id: str = field(metadata=ID)
+    group: str | None = field(metadata=OPT_ID)
+    sender: str = field(metadata=ID)
+    sender_device: str = field(metadata=ID)
+    recipient: str = field(metadata=ID)
+    recipient_device: str = field(metadata=ID)
+    members: tuple[str, ...] = field(metadata=IDS)
+    created_at: datetime = field(metadata=TIME)
+    sealed: bytes = field(metadata=blob(size=SEALED_KEY_BYTES))
+    signature: bytes = field(metadata=blob(size=SIGNATURE_BYTES))
 
     def __post_init__(self) -> None:
         k = "key package"
@@ -104,40 +112,6 @@ class KeyPackage:
         sender = require_device(directory, self.sender, self.sender_device)
         verify_signature(sender, self.signed_bytes(), self.signature, "key package")
 
-    def to_dict(self) -> dict[str, Json]:
-        return {
-            "conversation": self.conversation,
-            "key_id": self.key_id,
-            "group": self.group,
-            "sender": self.sender,
-            "sender_device": self.sender_device,
-            "recipient": self.recipient,
-            "recipient_device": self.recipient_device,
-            "members": list(self.members),
-            "created_at": utc_iso(self.created_at),
-            "sealed": b64(self.sealed),
-            "signature": b64(self.signature),
-        }
-
-    @classmethod
-    def from_dict(cls, data: object) -> KeyPackage:
-        r = Reader("key package", data)
-        out = cls(
-            conversation=r.ident("conversation"),
-            key_id=r.ident("key_id"),
-            group=r.opt_ident("group"),
-            sender=r.ident("sender"),
-            sender_device=r.ident("sender_device"),
-            recipient=r.ident("recipient"),
-            recipient_device=r.ident("recipient_device"),
-            members=r.idents("members"),
-            created_at=r.time("created_at"),
-            sealed=r.blob("sealed", size=SEALED_KEY_BYTES),
-            signature=r.blob("signature", size=SIGNATURE_BYTES),
-        )
-        r.done()
-        return out
-
 
 def envelope_header(
     *,
@@ -167,7 +141,7 @@ def envelope_header(
 
 
 @dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(WireObject):
     """One encrypted message as the sender's device uploads it.
 
     The AEAD (XChaCha20-Poly1305) authenticates :meth:`header_bytes` as associated data, so changing any
@@ -175,16 +149,18 @@ class Envelope:
     changing a ciphertext byte does.
     """
 
-    message_id: str
-    conversation: str
-    group: str | None
-    sender: str
-    sender_device: str
-    recipients: tuple[str, ...]
-    key_id: str
-    nonce: bytes
-    ciphertext: bytes
-    commitment: bytes
+    wire_name: ClassVar[str] = "envelope"
+
+    message_id: str = field(metadata=ID)
+    conversation: str = field(metadata=ID)
+    group: str | None = field(metadata=OPT_ID)
+    sender: str = field(metadata=ID)
+    sender_device: str = field(metadata=ID)
+    recipients: tuple[str, ...] = field(metadata=IDS)
+    key_id: str = field(metadata=ID)
+    nonce: bytes = field(metadata=blob(size=NONCE_BYTES))
+    ciphertext: bytes = field(metadata=blob(max_size=MAX_CIPHERTEXT_BYTES))
+    commitment: bytes = field(metadata=blob(size=COMMITMENT_BYTES))
 
     def __post_init__(self) -> None:
         k = "envelope"
@@ -223,111 +199,43 @@ class Envelope:
         """sha256 of the whole envelope: tells a harmless re-upload from a message id reused."""
         return hashlib.sha256(self.header_bytes() + self.ciphertext).hexdigest()
 
-    def to_dict(self) -> dict[str, Json]:
-        return {
-            "message_id": self.message_id,
-            "conversation": self.conversation,
-            "group": self.group,
-            "sender": self.sender,
-            "sender_device": self.sender_device,
-            "recipients": list(self.recipients),
-            "key_id": self.key_id,
-            "nonce": b64(self.nonce),
-            "ciphertext": b64(self.ciphertext),
-            "commitment": b64(self.commitment),
-        }
-
-    @classmethod
-    def from_dict(cls, data: object) -> Envelope:
-        r = Reader("envelope", data)
-        out = cls(
-            message_id=r.ident("message_id"),
-            conversation=r.ident("conversation"),
-            group=r.opt_ident("group"),
-            sender=r.ident("sender"),
-            sender_device=r.ident("sender_device"),
-            recipients=r.idents("recipients"),
-            key_id=r.ident("key_id"),
-            nonce=r.blob("nonce", size=NONCE_BYTES),
-            ciphertext=r.blob("ciphertext", max_size=MAX_CIPHERTEXT_BYTES),
-            commitment=r.blob("commitment", size=COMMITMENT_BYTES),
-        )
-        r.done()
-        return out
-
 
 @dataclass(frozen=True, slots=True)
-class StampRecord:
+class StampRecord(WireObject):
     """What the server keeps about an accepted envelope: metadata, commitment and its own tag, no text.
 
     The service stores one row per message id (the replay ledger and the lookup for reports); the
     ciphertext itself only needs keeping until delivered.
     """
 
-    message_id: str
-    conversation: str
-    group: str | None
-    sender: str
-    sender_device: str
-    recipients: tuple[str, ...]
-    key_id: str
-    nonce: bytes
-    commitment: bytes
-    size: int
-    envelope_digest: str
-    received_at: datetime
-    server_key_id: str
-    server_tag: bytes
+    wire_name: ClassVar[str] = "stamp record"
 
-    def to_dict(self) -> dict[str, Json]:
-        return {
-            "message_id": self.message_id,
-            "conversation": self.conversation,
-            "group": self.group,
-            "sender": self.sender,
-            "sender_device": self.sender_device,
-            "recipients": list(self.recipients),
-            "key_id": self.key_id,
-            "nonce": b64(self.nonce),
-            "commitment": b64(self.commitment),
-            "size": self.size,
-            "envelope_digest": self.envelope_digest,
-            "received_at": utc_iso(self.received_at),
-            "server_key_id": self.server_key_id,
-            "server_tag": b64(self.server_tag),
-        }
-
-    @classmethod
-    def from_dict(cls, data: object) -> StampRecord:
-        r = Reader("stamp record", data)
-        out = cls(
-            message_id=r.ident("message_id"),
-            conversation=r.ident("conversation"),
-            group=r.opt_ident("group"),
-            sender=r.ident("sender"),
-            sender_device=r.ident("sender_device"),
-            recipients=r.idents("recipients"),
-            key_id=r.ident("key_id"),
-            nonce=r.blob("nonce", size=NONCE_BYTES),
-            commitment=r.blob("commitment", size=COMMITMENT_BYTES),
-            size=int(r.number("size")),
-            envelope_digest=r.ident("envelope_digest"),
-            received_at=r.time("received_at"),
-            server_key_id=r.ident("server_key_id"),
-            server_tag=r.blob("server_tag", size=TAG_BYTES),
-        )
-        r.done()
-        return out
+    message_id: str = field(metadata=ID)
+    conversation: str = field(metadata=ID)
+    group: str | None = field(metadata=OPT_ID)
+    sender: str = field(metadata=ID)
+    sender_device: str = field(metadata=ID)
+    recipients: tuple[str, ...] = field(metadata=IDS)
+    key_id: str = field(metadata=ID)
+    nonce: bytes = field(metadata=blob(size=NONCE_BYTES))
+    commitment: bytes = field(metadata=blob(size=COMMITMENT_BYTES))
+    size: int = field(metadata=INTEGER)
+    envelope_digest: str = field(metadata=ID)
+    received_at: datetime = field(metadata=TIME)
+    server_key_id: str = field(metadata=ID)
+    server_tag: bytes = field(metadata=blob(size=TAG_BYTES))
 
 
 @dataclass(frozen=True, slots=True)
-class StampedEnvelope:
+class StampedEnvelope(WireObject):
     """An envelope as the server delivers it: with the server's receive time and franking tag."""
 
-    envelope: Envelope
-    received_at: datetime
-    server_key_id: str
-    server_tag: bytes
+    wire_name: ClassVar[str] = "stamped envelope"
+
+    envelope: Envelope = field(metadata=nested(Envelope))
+    received_at: datetime = field(metadata=TIME)
+    server_key_id: str = field(metadata=ID)
+    server_tag: bytes = field(metadata=blob(size=TAG_BYTES))
 
     def __post_init__(self) -> None:
         k = "stamped envelope"
@@ -353,25 +261,3 @@ class StampedEnvelope:
             server_key_id=self.server_key_id,
             server_tag=self.server_tag,
         )
-
-    def to_dict(self) -> dict[str, Json]:
-        return {
-            "envelope": self.envelope.to_dict(),
-            "received_at": utc_iso(self.received_at),
-            "server_key_id": self.server_key_id,
-            "server_tag": b64(self.server_tag),
-        }
-
-    @classmethod
-    def from_dict(cls, data: object) -> StampedEnvelope:
-        r = Reader("stamped envelope", data)
-        envelope_data = r.data.get("envelope")
-        r.seen.add("envelope")
-        out = cls(
-            envelope=Envelope.from_dict(envelope_data),
-            received_at=r.time("received_at"),
-            server_key_id=r.ident("server_key_id"),
-            server_tag=r.blob("server_tag", size=TAG_BYTES),
-        )
-        r.done()
-        return out
