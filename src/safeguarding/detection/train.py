@@ -46,7 +46,7 @@ from safeguarding.types import Conversation, Message
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "grooming-linear"
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 C_GRID = (4.0, 16.0, 64.0)
 EVAL_CHECKPOINTS = (10, 50, 200)
 TRAIN_ONLY_SOURCES = frozenset({FEEDBACK_SOURCE})
@@ -187,15 +187,6 @@ def _platt(margins: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, fl
     return float(clf.coef_[0, 0]), float(clf.intercept_[0])
 
 
-def _weighted_fbeta(y: np.ndarray, flag: np.ndarray, w: np.ndarray, beta: float = 0.5) -> float:
-    tp = float(w[(y == 1) & flag].sum())
-    fp = float(w[(y == 0) & flag].sum())
-    fn = float(w[(y == 1) & ~flag].sum())
-    if tp == 0:
-        return 0.0
-    return f_beta(tp / (tp + fp), tp / (tp + fn), beta)
-
-
 PERSISTENCE_GRID = (1, 2, 3)
 
 Peaks = list[tuple[str, int, dict[int, float]]]
@@ -236,19 +227,34 @@ def author_peaks(det: Detector, records: Iterable[LabelledConversation]) -> dict
 
 
 def choose_threshold(peaks: Peaks) -> tuple[float, float]:
-    """(threshold, F0.5): class-balanced F0.5 (precision first), pooled over authors scored after 10, 50
-    and 200 of their messages, as the streaming detector with its evidence rule would alert.
-    Chosen on the dev split only.
+    """(threshold, objective): the threshold that maximises author-level F0.5 (precision first), averaged
+    over authors scored after 10, 50 and 200 of their own messages, as the streaming detector with its
+    evidence rule would alert. Chosen on the dev split only.
+
+    Why plain author-level F0.5 and not a source- and class-balanced one (up to model 1.0.0): it is the
+    number the detector is judged by (``evaluate``, the benchmark), and the long streams it counts at 50
+    and 200 messages are where sticky false alerts on Perverted-Justice decoys live. Balancing gave the
+    decoys one share of the negatives in two dozen, so the threshold sat where a long decoy stream got
+    alerted on (issue 2). The price is recall: the chosen threshold is higher and misses more grooming
+    that looks like nothing in the training data (see ``docs/benchmarks.md``).
     """
-    rows = [(src, y, v) for src, y, ks in peaks for v in ks.values()]
-    if not rows:
+    per_k: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for k in EVAL_CHECKPOINTS:
+        sel = [(y, ks[k]) for _src, y, ks in peaks if k in ks]
+        if sel:
+            per_k[k] = (np.asarray([r[0] for r in sel]) == 1, np.asarray([r[1] for r in sel]))
+    if not per_k:
         return 0.5, 0.0
-    y = np.asarray([r[1] for r in rows])
-    v = np.asarray([r[2] for r in rows])
-    w = source_balanced_weights(list(y), [r[0] for r in rows])
     best_t, best_f = 0.5, -1.0
     for t in np.round(np.arange(0.30, 0.991, 0.01), 2):
-        f = _weighted_fbeta(y, v >= t, w)
+        fs = []
+        for y, v in per_k.values():
+            flag = v >= t
+            tp = int((y & flag).sum())
+            fp = int((~y & flag).sum())
+            fn = int((y & ~flag).sum())
+            fs.append(f_beta(tp / (tp + fp), tp / (tp + fn), 0.5) if tp else 0.0)
+        f = float(np.mean(fs))
         if f > best_f + 1e-9:
             best_t, best_f = float(t), f
     return best_t, best_f
