@@ -55,11 +55,27 @@ def purge_messages(
 
     young = count(m.at >= cut)
     kept = count(m.at < cut, on_hold)
-    if dry_run:
-        removed = count(m.at < cut, not_(on_hold))
-    else:
-        removed = int(conn.execute(delete(mod.messages).where(m.at < cut, not_(on_hold))).rowcount)
+    per_tenant = {
+        str(r[0]): int(r[1])
+        for r in conn.execute(
+            select(m.tenant, func.count()).where(m.at < cut, not_(on_hold)).group_by(m.tenant)
+        )
+    }
+    removed = sum(per_tenant.values())
+    if not dry_run and removed:
+        conn.execute(delete(mod.messages).where(m.at < cut, not_(on_hold)))
+        for tenant, n in sorted(per_tenant.items()):
+            _seal(conn, tenant, now, {"table": mod.messages.name, "deleted": n, "older_than": cut.isoformat(),
+                                      "evidence_days": policy.evidence_days})  # fmt: skip
     return TablePurge(mod.messages.name, removed, kept, young)
+
+
+def _seal(conn: Connection, tenant: str, now: datetime, payload: dict[str, Any]) -> None:
+    """Record a table purge in the tenant's evidence chain (what was deleted, never the rows themselves)."""
+    from safeguarding.evidence.chain import EntryKind
+    from safeguarding.evidence.sql import SqlEvidenceLog
+
+    SqlEvidenceLog(conn, tenant).append(EntryKind.RETENTION_PURGE, payload, at=now)
 
 
 def purge_packages(
@@ -72,6 +88,7 @@ def purge_packages(
         mod.packages.outerjoin(t.alerts, and_(a.tenant == p.tenant, a.key == p.case_key))
     )
     remove: list[str] = []
+    by_tenant: dict[str, list[str]] = {}
     kept = young = 0
     for r in conn.execute(stmt):
         # Console packages name an alert; a case key that is no alert (any more) is a conversation id.
@@ -82,9 +99,14 @@ def purge_packages(
             kept += 1
         else:
             remove.append(r.package_id)
+            by_tenant.setdefault(r.tenant, []).append(r.package_id)
     if not dry_run:
         for i in range(0, len(remove), CHUNK):
             conn.execute(delete(mod.packages).where(p.package_id.in_(remove[i : i + CHUNK])))
+        for tenant, ids in sorted(by_tenant.items()):
+            what = {"table": mod.packages.name, "deleted": len(ids), "packages": sorted(ids),
+                    "older_than": cut.isoformat(), "evidence_days": policy.evidence_days}  # fmt: skip
+            _seal(conn, tenant, now, what)
     return TablePurge(mod.packages.name, len(remove), kept, young)
 
 

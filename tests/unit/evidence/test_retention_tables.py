@@ -106,8 +106,22 @@ def test_held_data_survives_old_data_goes_recent_data_stays(engine: Engine) -> N
         assert verify_log(conn).ok
     assert conversations == {"c1", "c3"} and zeta == 0
     assert packages == {"p-held", "p-recent", "p-account", "p-conv-id"}
-    # evidence entries are never deleted: the purge adds its own entry and clears payloads in place
-    assert entries_after == entries_before + 1 and report.evidence.cleared > 0
+    # evidence entries are never deleted: the purge clears payloads in place and adds its own entries — one
+    # for the evidence log, one per tenant and table it deleted rows from (what, how many, never the rows)
+    assert entries_after == entries_before + 4 and report.evidence.cleared > 0
+    with engine.connect() as conn:
+        sealed = [
+            (r.chain, json.loads(r.payload))
+            for r in conn.execute(select(evidence.c.chain, evidence.c.payload).where(
+                evidence.c.kind == "retention_purge"))
+        ]  # fmt: skip
+    tables = {(chain, p["table"]): p["deleted"] for chain, p in sealed if "table" in p}
+    assert tables == {
+        ("acme", "sg_messages"): 3,
+        ("zeta", "sg_messages"): 3,
+        ("acme", "sg_referral_packages"): 1,
+    }
+    assert [p["packages"] for _, p in sealed if p.get("table") == "sg_referral_packages"] == [["p-old"]]
     lines = report.lines()
     assert "removed 6 rows of sg_messages (older than 30 days); kept 3 on legal hold, 3 younger" in lines
     assert any("never deleted" in line for line in lines)
