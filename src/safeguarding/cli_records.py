@@ -60,6 +60,56 @@ def evidence_verify(url: str | None, chain: str | None) -> None:
     click.echo(f"ok: {result.checked} entries verified ({result.purged} purged by retention)")
 
 
+@evidence_group.command("holds")
+@click.option("--db", "url", help=_DB_HELP)
+@click.option("--chain", help="One platform's holds only (default: all).")
+@handle_errors
+def evidence_holds(url: str | None, chain: str | None) -> None:
+    """List legal holds: id, platform, case, placed, released, and until when the data stays protected."""
+    from safeguarding.evidence.config import load_retention
+    from safeguarding.evidence.sql import holds
+
+    policy = load_retention()
+    engine = _evidence_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = holds(conn, chain)
+    finally:
+        engine.dispose()
+    for h in found:
+        until = h.protects_until(policy)
+        kind = "account" if h.account else "conversation"
+        click.echo(
+            f"{h.id}\t{h.chain}\t{kind} {h.case}\tplaced {h.placed_at.isoformat()} by {h.placed_by}\t"
+            + (f"released {h.released_at.isoformat()} by {h.released_by}\t" if h.released_at else "active\t")
+            + f"protected until {until.isoformat() if until else 'released (indefinitely while active)'}"
+        )
+    click.echo(f"{len(found)} hold(s)")
+
+
+@evidence_group.command("release-hold")
+@click.argument("hold_id", type=int)
+@click.option("--reason", required=True, help="Why the hold ends (recorded in the evidence log).")
+@click.option("--actor", required=True, help="Who releases it (recorded in the evidence log).")
+@click.option("--db", "url", help=_DB_HELP)
+@handle_errors
+def evidence_release_hold(hold_id: int, reason: str, actor: str, url: str | None) -> None:
+    """Release a legal hold. Its data stays protected until the minimum hold period has passed."""
+    from datetime import UTC, datetime
+
+    from safeguarding.evidence.config import load_retention
+    from safeguarding.evidence.sql import release_hold
+
+    engine = _evidence_engine(url)
+    try:
+        with engine.begin() as conn:
+            h = release_hold(conn, hold_id, actor=actor, at=datetime.now(UTC), reason=reason)
+    finally:
+        engine.dispose()
+    until = h.protects_until(load_retention())
+    click.echo(f"released hold {h.id} on {h.case}; protected until {until.isoformat() if until else 'now'}")
+
+
 @click.group("referral")
 def referral_group() -> None:
     """Referral packages for law enforcement (NCMEC CyberTipline, UK NCA)."""

@@ -156,3 +156,22 @@ def test_retention_run_reports_and_spares_the_held_case(url: str, tmp_path: Path
     assert all(r.payload for r in rows[:5]) and not any(r.payload for r in rows[5:10])
     res = cli("evidence", "verify", "--db", url)
     assert res.exit_code == 0 and "5 purged by retention" in res.stdout
+
+
+def test_list_and_release_a_legal_hold(url: str, tmp_path: Path) -> None:
+    assert (
+        cli("referral", "export", "c1", "--db", url, "-o", str(tmp_path / "p"), env=REPORTER_ENV).exit_code
+        == 0
+    )
+    res = cli("evidence", "holds", "--db", url)
+    assert res.exit_code == 0, res.stderr
+    [line] = [x for x in res.stdout.splitlines() if "\tconversation c1\t" in x]
+    hold_id, chain, case = line.split("\t")[:3]
+    assert chain == "acme" and case == "conversation c1" and "active" in line
+    res = cli("evidence", "release-hold", hold_id, "--reason", "case closed", "--actor", "mod", "--db", url)
+    assert res.exit_code == 0 and "released hold" in res.stdout and "protected until" in res.stdout
+    after = cli("evidence", "holds", "--db", url).stdout
+    assert next(x for x in after.splitlines() if x.startswith(f"{hold_id}\t")).count("released ") == 1
+    missing = cli("evidence", "release-hold", "999", "--reason", "x", "--actor", "y", "--db", url)
+    assert missing.exit_code == 1 and "no legal hold 999" in missing.stderr
+    assert cli("evidence", "verify", "--db", url).exit_code == 0  # the release is sealed in the chain

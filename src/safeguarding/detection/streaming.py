@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -490,7 +489,3 @@ class Detector:
         for m in conversation.messages:
             result = self.update(state, m)
         return result
-
-    def assess_many(self, conversations: Iterable[Conversation]) -> Iterable[Assessment]:
-        for c in conversations:
-            yield self.assess(c)

@@ -87,9 +87,6 @@ class Policy:
         object.__setattr__(self, "_by_action", index)
         object.__setattr__(self, "_cache", {})
 
-    def rules_for(self, action: Action) -> tuple[Rule, ...]:
-        return self._by_action[action]
-
     def decide(self, facts: ContactFacts) -> Decision:
         """The decision for one sender → recipient action, naming the rule and its reasons."""
         winner: Rule | None = None
