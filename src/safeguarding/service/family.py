@@ -384,6 +384,14 @@ def decide_contact(ctx: ServiceContext, tenant: str, child: str, adult: str, app
     store(ctx).decide_approval(tenant, child, adult, approve, by, now)
 
 
+def may_read_flagged(ctx: ServiceContext, tenant: str, child: str) -> bool:
+    """Whether this platform shows the parent of ``child`` the messages behind escalated alerts."""
+    return (
+        store(ctx).settings(tenant).show_flagged_to_under13_parents
+        and _known(ctx, tenant, child).age_band == "under_13"
+    )
+
+
 def flagged_messages(ctx: ServiceContext, tenant: str, child: str, alert_key: str) -> list[dict[str, Any]]:
     """The messages that drove an alert, for the parent of an under-13, after a moderator escalated it,
     and only on a platform whose family settings allow it; otherwise a :class:`ConflictError` says why."""

@@ -195,6 +195,12 @@ def test_flagged_messages_reach_an_under13_parent_after_escalation(service: Serv
     texts = [m["text"] for m in shown.json()["messages"]]
     assert texts and "hello again" not in texts  # only the messages that drove the alert
     assert all(m["from"] == "a1" for m in shown.json()["messages"])
+    page = service.client.get(f"/family/children/k2/alerts/{key7}", headers=auth(parent))
+    assert page.status_code == 200 and all(t in page.text for t in texts)
+    detail = service.client.get("/family/children/k2", headers=auth(parent)).text
+    assert f"/family/children/k2/alerts/{key7.replace(':', '%3A')}" in detail or key7 in detail
+    refused = service.client.get(f"/family/children/k1/alerts/{key7}", headers=auth(parent))
+    assert refused.status_code == 409 and "hello again" not in refused.text
 
 
 def test_every_parent_route_refuses_a_child_not_linked_to_them(service: Service) -> None:

@@ -184,6 +184,8 @@ CALLS = [
     Call("GET", "/family/static/family.css", "/family/static/family.css", EVERYONE),
     Call("GET", "/family", "/family", {"parent"}),
     Call("GET", "/family/children/{account_id:path}", "/family/children/k1", {"parent"}),
+    Call("GET", "/family/children/{account_id:path}/alerts/{key}", "/family/children/k1/alerts/e8:0",
+         {"parent"}),
     Call("POST", "/family/children/{account_id:path}/controls", "/family/children/k1/controls", {"parent"},
          body=lambda s: {}),
     Call("POST", "/family/children/{account_id:path}/approvals/{adult}", "/family/children/k1/approvals/a1",

@@ -182,6 +182,26 @@ def family(request: Request, actor: Annotated[Actor, Depends(family_page(Act.FAM
     return render(request, "family.html", actor, kids=rows, brand=BRAND)
 
 
+@router.get("/family/children/{account_id:path}/alerts/{key}", summary="Messages behind an escalated alert",
+            response_class=HTMLResponse)  # fmt: skip
+def flagged(
+    request: Request, account_id: str, key: str,
+    actor: Annotated[Actor, Depends(family_page(Act.FAMILY_READ))],
+) -> HTMLResponse:  # fmt: skip
+    """Only under the escalation rule (docs/families.md); otherwise the page says why, with status 409."""
+    ctx = get_ctx(request)
+    assert actor.tenant is not None
+    s = fam.child_summary(ctx, actor.tenant, account_id)
+    try:
+        messages, refusal = fam.flagged_messages(ctx, actor.tenant, account_id, key), ""
+    except (ConflictError, NotFoundError) as exc:
+        messages, refusal = [], str(exc)
+    return render(
+        request, "family_flagged.html", actor, 409 if refusal else 200, child_name=_name(s),
+        messages=messages, refusal=refusal, base=child_url(account_id), brand=BRAND, help=HELP,
+    )  # fmt: skip
+
+
 @router.get("/family/children/{account_id:path}", summary="One child: contacts, alerts, controls",
             response_class=HTMLResponse)  # fmt: skip
 def child_detail(
@@ -194,6 +214,7 @@ def child_detail(
         request, "family_child.html", actor, s=s, child_name=_name(s), sentence=sentence(s),
         now=ctx.clock.now(), base=child_url(account_id), bands=BAND_LABELS, help=HELP, brand=BRAND,
         pending=[a for a in s.approvals if a["status"] == "pending"],
+        readable=fam.may_read_flagged(ctx, actor.tenant, account_id),
     )  # fmt: skip
 
 
