@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 
 from safeguarding.store import schema as t
 from safeguarding.store.protocol import OutboxItem
-from safeguarding.store.sql import SqlStore
+from safeguarding.store.rows import RowStore
 from safeguarding.types import Reason
 
 
@@ -72,11 +72,7 @@ class RelayResult:
     given_up: int = 0
 
 
-class AlertStore:
-    def __init__(self, sql: SqlStore) -> None:
-        self.sql = sql
-        self.engine = sql.engine
-
+class AlertStore(RowStore):
     def alerts(
         self, tenant: str, query: AlertQuery, *, before_id: int | None = None, limit: int = 50
     ) -> list[AlertRecord]:

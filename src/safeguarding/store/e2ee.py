@@ -36,8 +36,8 @@ from safeguarding.e2ee import DeviceIdentity, StampRecord, VerifiedDeviceAlert
 from safeguarding.e2ee.codec import b64
 from safeguarding.errors import ConflictError
 from safeguarding.store import schema as t
+from safeguarding.store.rows import RowStore
 from safeguarding.store.schema import ID, TENANT, UTCDateTime, metadata
-from safeguarding.store.sql import SqlStore
 
 devices = Table(
     "sg_e2ee_devices",
@@ -177,11 +177,7 @@ class TenantLedger:
             raise ConflictError(f"message {record.message_id!r} or its nonce was already stamped") from None
 
 
-class E2EEStore:
-    def __init__(self, sql: SqlStore) -> None:
-        self.sql = sql
-        self.engine = sql.engine
-
+class E2EEStore(RowStore):
     def directory(self, tenant: str) -> TenantDirectory:
         return TenantDirectory(self, tenant)
 

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from safeguarding.store import schema as t
 from safeguarding.store.moderation import messages
 from safeguarding.store.protocol import EdgeKind
-from safeguarding.store.sql import SqlStore
+from safeguarding.store.rows import RowStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +43,7 @@ class MessageMeta:
     at: datetime
 
 
-class FamilyReads:
-    def __init__(self, sql: SqlStore) -> None:
-        self.sql = sql
-        self.engine = sql.engine
-
-    def _all(self, stmt: Any) -> list[Any]:
-        with self.sql.reader.connect() as conn:
-            return list(conn.execute(stmt).all())
-
+class FamilyReads(RowStore):
     # -- what the parent view reads from the engine's tables ----------------------------------------------
     def accounts(self, tenant: str, ids: Sequence[str], when: datetime) -> dict[str, AccountFacts]:
         """The accounts' facts, ``age_band`` as of ``when`` (a birth date wins over a stored band)."""

@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
 
-from safeguarding.errors import ConflictError, NotFoundError
+from safeguarding.errors import NotFoundError
 from safeguarding.store import schema as t
-from safeguarding.store.sql import SqlStore
+from safeguarding.store.rows import RowStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,27 +68,8 @@ class SessionRecord:
     expires_at: datetime
 
 
-class TenancyStore:
+class TenancyStore(RowStore):
     """Tenants, keys, people, sessions and parent links over the same database as the engine."""
-
-    def __init__(self, sql: SqlStore) -> None:
-        self.sql = sql
-        self.engine = sql.engine
-
-    def _one(self, stmt: Any) -> Any:
-        with self.sql.reader.connect() as conn:
-            return conn.execute(stmt).first()
-
-    def _all(self, stmt: Any) -> list[Any]:
-        with self.sql.reader.connect() as conn:
-            return list(conn.execute(stmt).all())
-
-    def _write(self, stmt: Any, what: str) -> int:
-        try:
-            with self.engine.begin() as conn:
-                return int(conn.execute(stmt).rowcount)
-        except IntegrityError:
-            raise ConflictError(f"{what} already exists") from None
 
     # -- tenants ---------------------------------------------------------------------------------------
     def add_tenant(self, rec: TenantRecord) -> None:
