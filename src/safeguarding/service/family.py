@@ -139,9 +139,10 @@ def child_view(ctx: ServiceContext, tenant: str, child: str) -> ChildView:
     fs = store(ctx)
     now = ctx.clock.now()
     links = fs.links(tenant, child=child)
-    names = _names(ctx, tenant, [n.about for n in fs.notices(tenant, child)])
+    kept = fs.notices(tenant, child)
+    names = _names(ctx, tenant, [n.about for n in kept])
     notices = []
-    for n in fs.notices(tenant, child):
+    for n in kept:
         text = NOTICE_TEXT[n.kind]
         notices.append({
             "id": n.id, "kind": n.kind.value, "about": n.about, "about_name": names.get(n.about) or n.about,
@@ -226,6 +227,11 @@ def _names(ctx: ServiceContext, tenant: str, ids: list[str]) -> dict[str, str | 
 
 
 def contacts(ctx: ServiceContext, tenant: str, child: str) -> list[Contact]:
+    return _contacts_and_alerts(ctx, tenant, child)[0]
+
+
+def _contacts_and_alerts(ctx: ServiceContext, tenant: str, child: str) -> tuple[list[Contact], list[Any]]:
+    """The child's contacts, ranked, and the alert rows that concern the child (read once for both)."""
     fs = store(ctx)
     now = ctx.clock.now()
     edges = fs.edges_of(tenant, child, (EdgeKind.MESSAGED, EdgeKind.FOLLOW, EdgeKind.CONTACT, EdgeKind.BLOCK))
@@ -265,7 +271,7 @@ def contacts(ctx: ServiceContext, tenant: str, child: str) -> list[Contact]:
             open_alerts=sum(1 for a in mine if a.status == "open"),
             approval=None if appr is None else (appr.decision or "pending"),
         ))  # fmt: skip
-    return ranked(out, now)
+    return ranked(out, now), alerts
 
 
 def _alerts_of(ctx: ServiceContext, tenant: str, child: str, others: list[str]) -> list[Any]:
@@ -280,14 +286,13 @@ def _alerts_of(ctx: ServiceContext, tenant: str, child: str, others: list[str]) 
 
 
 def parent_alerts(
-    ctx: ServiceContext, tenant: str, child: str, others: list[str] | None = None
+    ctx: ServiceContext, tenant: str, child: str, known: tuple[list[Contact], list[Any]] | None = None
 ) -> list[dict[str, Any]]:
+    """The alerts that concern ``child`` in plain words (``known``: contacts and alert rows already read)."""
     fs = store(ctx)
-    if others is None:
-        others = [c.account for c in contacts(ctx, tenant, child)]
-    names = _names(ctx, tenant, others)
+    people, rows = known if known is not None else _contacts_and_alerts(ctx, tenant, child)
+    names = _names(ctx, tenant, [c.account for c in people])
     shown = fs.notices(tenant, child, limit=500)
-    rows = _alerts_of(ctx, tenant, child, others)
     seen_in = fs.conversation_stages(tenant, sorted({a.conversation for a in rows if a.conversation}))
     out = []
     for a in rows:
@@ -313,7 +318,7 @@ def child_summary(ctx: ServiceContext, tenant: str, child: str) -> ChildSummary:
     fs = store(ctx)
     now = ctx.clock.now()
     facts = _known(ctx, tenant, child)
-    people = contacts(ctx, tenant, child)
+    people, rows = _contacts_and_alerts(ctx, tenant, child)
     settings = fs.settings(tenant)
     bits = Control(facts.controls)
     approvals = [
@@ -333,7 +338,7 @@ def child_summary(ctx: ServiceContext, tenant: str, child: str) -> ChildSummary:
     links = [lk for lk in fs.links(tenant, child=child)]
     return ChildSummary(
         account=child, display_name=facts.display_name, age_band=facts.age_band, contacts=people,
-        alerts=parent_alerts(ctx, tenant, child, [c.account for c in people]), approvals=approvals,
+        alerts=parent_alerts(ctx, tenant, child, (people, rows)), approvals=approvals,
         controls={"approval_required": bool(bits & Control.APPROVAL_REQUIRED),
                   "pause_non_connections": bool(bits & Control.PAUSE_NON_CONNECTIONS)},
         allowed={"approval_required": settings.allow_approval, "pause_non_connections": settings.allow_pause,
