@@ -401,6 +401,17 @@ class Detector:
         c = self.config
         return s.risk >= c.threshold and s.n >= c.min_messages and s.supports >= c.min_support
 
+    def eligible_author(self, state: ConversationState, threshold: float) -> str | None:
+        """The riskiest author who meets the alert rule at ``threshold`` instead of the model's own (the
+        engine's policy may set one: ``[alerts] grooming_risk``): risk and minimum evidence, now."""
+        c = self.config
+        found = [
+            (s.risk, a)
+            for a, s in state.authors.items()
+            if s.risk >= threshold and s.n >= c.min_messages and s.supports >= c.min_support
+        ]
+        return max(found)[1] if found else None
+
     def _assessment(self, state: ConversationState, index: int) -> Assessment:
         if not state.authors:
             return Assessment(

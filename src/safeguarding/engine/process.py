@@ -355,14 +355,22 @@ class EventProcessor:
         a = det.update(state, Message(author=e.sender, text=e.text, time=e.at.isoformat()))
         base = conv or ConversationRecord(id=e.conversation)
         limit = self.policy.alerts.grooming_risk
-        hit = a.flagged if limit is None else a.risk >= limit
+        suspect = a.suspect
+        if limit is None:
+            hit = a.flagged
+        elif (pick := getattr(det, "eligible_author", None)) is not None:
+            # the policy's threshold, with the detector's own minimum-evidence rule (one line never alerts)
+            who = pick(state, limit)
+            hit, suspect = who is not None, suspect or who
+        else:  # a third-party detector without the rule: its conversation risk against the threshold
+            hit = a.risk >= limit
         new = replace(
             base,
             detector_version=det.version,
             messages=base.messages + 1,
             flagged=base.flagged or hit,
             risk=round(a.risk, 6),
-            suspect=a.suspect or base.suspect,
+            suspect=suspect or base.suspect,
             stages=tuple(s.value for s in a.stages),
             alerted=base.alerted or hit,
             updated_at=e.at,

@@ -151,7 +151,8 @@ class AlertSettings:
     """Raise ``blocked_contact_pattern`` when this many attempts were denied within the window."""
     blocked_pattern_window_hours: int = 24
     grooming_risk: float | None = None
-    """Conversation alert threshold; None means: use the detector's own calibrated threshold."""
+    """Conversation alert threshold; None means: use the detector's own calibrated threshold. The
+    detector's minimum-evidence rule still applies (docs/benchmarks.md has the price of each threshold)."""
     child_report_risk: float = 0.75
     """A report from a minor becomes a ``child_report`` alert at least this high in the queue."""
 

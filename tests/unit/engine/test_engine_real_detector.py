@@ -85,3 +85,25 @@ def test_only_messages_with_text_reach_the_detector(detector: Any) -> None:
     assert c1 is not None and c1.messages == 80 and c1.detector_version == detector.version
     assert c2 is not None and c2.messages == 20  # the 20 E2EE messages were not scored
     assert c1.detector_state is not None and len(c1.detector_state) < 4096
+
+
+def test_a_policy_threshold_keeps_the_minimum_evidence_rule(detector: Any, frozen_clock: FrozenClock) -> None:
+    """``[alerts] grooming_risk`` moves the threshold, not the rule: one line never alerts, and the alert
+    names the author who met the rule."""
+    from importlib import resources
+
+    from safeguarding.engine import AlertKind
+    from safeguarding.policy import parse_policy
+
+    src = resources.files("safeguarding.policy").joinpath("default.toml").read_text()
+    eager = parse_policy(src.replace("# grooming_risk = 0.8", "grooming_risk = 0.000001"))
+    s = Stream()
+    eng = Engine(eager, MemoryStore(), detector, frozen_clock)
+    eng.process_batch([s.account("a1"), s.account("k1", "13_15"), s.pair("follow", "k1", "a1")])
+    first = eng.process(s.msg("a1", "k1", text="this is our secret ok, dont tell your mum"))
+    assert not [a for a in first.alerts if a.kind is AlertKind.GROOMING]  # one line: below the rule
+    alerts = []
+    for text in TEXTS:
+        out = eng.process(s.msg("a1", "k1", text=text))
+        alerts += [a for a in out.alerts if a.kind is AlertKind.GROOMING]
+    assert len(alerts) == 1 and alerts[0].subject == "a1"
