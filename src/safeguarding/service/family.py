@@ -452,7 +452,7 @@ def send_summaries(ctx: ServiceContext) -> dict[str, int]:
     if not st.smtp_host:
         raise ConflictError("no SMTP server configured (SAFEGUARDING_SMTP_HOST)")
     now = ctx.clock.now()
-    sent = skipped = 0
+    sent = skipped = opted_out = 0
     for tenant in ctx.tenancy.tenants():
         fs = store(ctx)
         if not fs.settings(tenant.id).allow_weekly_summary:
@@ -463,6 +463,9 @@ def send_summaries(ctx: ServiceContext) -> dict[str, int]:
         for parent, kids in sorted(by_parent.items()):
             user = ctx.tenancy.user(parent)
             if user is None or user.disabled_at is not None:
+                continue
+            if not fs.weekly_email(tenant.id, parent):
+                opted_out += 1
                 continue
             if fs.summary_sent(tenant.id, parent, week_of(now)):
                 skipped += 1
@@ -479,4 +482,4 @@ def send_summaries(ctx: ServiceContext) -> dict[str, int]:
                 smtp.send_message(msg)
             fs.mark_summary(tenant.id, parent, week_of(now), "email", now)  # after sending: at least once
             sent += 1
-    return {"sent": sent, "already_sent": skipped}
+    return {"sent": sent, "already_sent": skipped, "opted_out": opted_out}

@@ -32,6 +32,7 @@ entry is a denial (fail closed), and every answer names why, so a 403 can say it
     family:read          -        -          own, linked child -             -     (parent view)
     family:manage        -        -          linked children   -             -     (controls, approvals)
     family_settings:manage tenant -          -                 -             -
+    family_prefs:manage  -        -          their own         -             -     (weekly email)
     child:read           -        -          -                 own tenant    -     child: their own account
     child:act            -        -          -                 own tenant    -     child: their own account
     child_views:create   -        -          -                 own tenant    -     (child page links)
@@ -96,6 +97,7 @@ class Act(StrEnum):
     FAMILY_READ = "family:read"
     FAMILY_MANAGE = "family:manage"
     FAMILY_SETTINGS_MANAGE = "family_settings:manage"
+    FAMILY_PREFS_MANAGE = "family_prefs:manage"
     CHILD_READ = "child:read"
     CHILD_ACT = "child:act"
     CHILD_VIEWS_CREATE = "child_views:create"
@@ -272,6 +274,7 @@ TABLE: dict[Act, dict[Role, Check]] = {
     Act.FAMILY_READ: {Role.PARENT: _parent_family},
     Act.FAMILY_MANAGE: {Role.PARENT: _linked_child},
     Act.FAMILY_SETTINGS_MANAGE: {Role.ADMIN: _admin_scope("set what parents may do and see")},
+    Act.FAMILY_PREFS_MANAGE: {Role.PARENT: _parent_family},
     Act.CHILD_READ: {Role.PLATFORM: _own_tenant("read a child's view"), Role.CHILD: _own_account},
     Act.CHILD_ACT: {Role.PLATFORM: _own_tenant("act for a child"), Role.CHILD: _own_account},
     Act.CHILD_VIEWS_CREATE: {Role.PLATFORM: _own_tenant("open a child's page")},

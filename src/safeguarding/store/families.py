@@ -114,6 +114,15 @@ tokens = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
 )
 
+prefs = Table(
+    "sg_family_prefs",
+    metadata,
+    Column("tenant", String(TENANT), primary_key=True),
+    Column("parent", String(32), primary_key=True),
+    Column("weekly_email", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 summaries = Table(
     "sg_family_summaries",
     metadata,
@@ -406,6 +415,19 @@ class FamilyStore(FamilyReads):
         return rows[0].tenant, rows[0].account
 
     # -- weekly summaries ---------------------------------------------------------------------------------
+    def weekly_email(self, tenant: str, parent: str) -> bool:
+        """Whether the parent wants the weekly summary by email (on until they turn it off)."""
+        r = self._one(select(prefs.c.weekly_email).where(prefs.c.tenant == tenant, prefs.c.parent == parent))
+        return True if r is None else bool(r[0])
+
+    def set_weekly_email(self, tenant: str, parent: str, on: bool, at: datetime) -> None:
+        where = and_(prefs.c.tenant == tenant, prefs.c.parent == parent)
+        with self.engine.begin() as conn:
+            if not conn.execute(update(prefs).where(where).values(weekly_email=on, updated_at=at)).rowcount:
+                conn.execute(
+                    insert(prefs).values(tenant=tenant, parent=parent, weekly_email=on, updated_at=at)
+                )
+
     def summary_sent(self, tenant: str, parent: str, week: date) -> bool:
         s = summaries.c
         return bool(self._all(select(s.week).where(s.tenant == tenant, s.parent == parent, s.week == week)))

@@ -183,6 +183,8 @@ CALLS = [
     Call("POST", "/family/logout", "/family/logout", PEOPLE),
     Call("GET", "/family/static/family.css", "/family/static/family.css", EVERYONE),
     Call("GET", "/family", "/family", {"parent"}),
+    Call("POST", "/family/preferences", "/family/preferences", {"parent"},
+         body=lambda s: {"weekly_email": "1"}),
     Call("GET", "/family/children/{account_id:path}", "/family/children/k1", {"parent"}),
     Call("GET", "/family/children/{account_id:path}/alerts/{key}", "/family/children/k1/alerts/e8:0",
          {"parent"}),
@@ -202,6 +204,8 @@ CALLS = [
     # families: the parent (linked to k1), the child's page token (k1), the platform acting for a child
     Call("GET", "/v1/family", "/v1/family", {"parent"}),
     Call("GET", "/v1/family/summary", "/v1/family/summary", {"parent"}),
+    Call("PUT", "/v1/family/preferences", "/v1/family/preferences", {"parent"},
+         body=lambda s: {"weekly_email": True}),
     Call("GET", "/v1/family/children/{account_id:path}", "/v1/family/children/k1", {"parent"}),
     Call("GET", "/v1/family/children/{account_id:path}/alerts/{key}/messages",
          "/v1/family/children/k1/alerts/e8:0/messages", {"parent"}),

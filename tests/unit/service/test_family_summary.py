@@ -66,10 +66,43 @@ def test_weekly_summary_in_app_and_by_email_once(
         in_app = svc.client.get("/v1/family/summary", headers=auth(parent)).json()
         assert "new adult: Coach Al" in in_app["text"] and "see you at training" not in in_app["text"]
 
-        assert fam.send_summaries(svc.ctx) == {"sent": 1, "already_sent": 0}
-        assert fam.send_summaries(svc.ctx) == {"sent": 0, "already_sent": 1}
+        assert fam.send_summaries(svc.ctx) == {"sent": 1, "already_sent": 0, "opted_out": 0}
+        assert fam.send_summaries(svc.ctx) == {"sent": 0, "already_sent": 1, "opted_out": 0}
         [mail] = sink.messages
         assert mail["To"] == "pat@acme.example.test" and mail["From"] == "noreply@acme.test"
         body = mail.get_payload(decode=True).decode()
         assert body == in_app["text"].replace("\n", "\r\n") or body.replace("\r\n", "\n") == in_app["text"]
         assert "see you at training" not in body
+
+
+def test_a_parent_can_turn_the_weekly_email_off(
+    db_url: str, frozen_clock: FrozenClock, smtp: tuple[Sink, int]
+) -> None:
+    sink, port = smtp
+    with running(settings_for(db_url, smtp_host="127.0.0.1", smtp_port=port), frozen_clock) as svc:
+        svc.add_tenant("acme")
+        assert svc.send("acme", grooming_story(Events())).status_code == 200
+        parent = svc.add_person("acme", "parent", "pat")
+        key = svc.key_headers("acme")
+        r = svc.client.post(
+            "/v1/tenants/acme/parent-links", json={"parent": parent["id"], "child": "k2"}, headers=key
+        )
+        assert r.status_code == 204
+        assert svc.client.get("/v1/family", headers=auth(parent)).json()["weekly_email"] is True
+        # the page's form: a hidden "0" then the checkbox's "1" when ticked; unticked means off
+        r = svc.client.post(
+            "/family/preferences", data={"weekly_email": "0"}, headers=auth(parent), follow_redirects=False
+        )
+        assert r.status_code == 303
+        assert svc.client.get("/v1/family", headers=auth(parent)).json()["weekly_email"] is False
+        assert (
+            fam.send_summaries(svc.ctx) == {"sent": 0, "already_sent": 0, "opted_out": 1}
+            and not sink.messages
+        )
+        ticked = {"weekly_email": ["0", "1"]}  # what a browser sends for the ticked box
+        r = svc.client.post("/family/preferences", data=ticked, headers=auth(parent), follow_redirects=False)
+        assert r.status_code == 303
+        assert svc.client.get("/v1/family", headers=auth(parent)).json()["weekly_email"] is True
+        r = svc.client.put("/v1/family/preferences", json={"weekly_email": True}, headers=auth(parent))
+        assert r.status_code == 200
+        assert fam.send_summaries(svc.ctx)["sent"] == 1 and len(sink.messages) == 1

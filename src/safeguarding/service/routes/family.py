@@ -86,7 +86,22 @@ def family(request: Request, actor: Annotated[Actor, Depends(require(Act.FAMILY_
         for v in fam.store(ctx).invitations(actor.tenant, parent=actor.user_id)
         if v.open(now)
     ]
-    return {"children": kids, "invitations_waiting_for_the_child": pending}
+    weekly = fam.store(ctx).weekly_email(actor.tenant, actor.user_id or "")
+    return {"children": kids, "invitations_waiting_for_the_child": pending, "weekly_email": weekly}
+
+
+class PrefsIn(_In):
+    weekly_email: bool
+
+
+@router.put("/v1/family/preferences", summary="A parent's own preferences (the weekly summary by email)")
+def preferences(
+    body: PrefsIn, request: Request, actor: Annotated[Actor, Depends(require(Act.FAMILY_PREFS_MANAGE))]
+) -> dict[str, bool]:
+    ctx = get_ctx(request)
+    assert actor.tenant is not None and actor.user_id is not None
+    fam.store(ctx).set_weekly_email(actor.tenant, actor.user_id, body.weekly_email, ctx.clock.now())
+    return {"weekly_email": body.weekly_email}
 
 
 @router.get("/v1/family/summary", summary="This week's summary (the same text the weekly email carries)")

@@ -179,7 +179,23 @@ def family(request: Request, actor: Annotated[Actor, Depends(family_page(Act.FAM
     assert actor.tenant is not None
     kids = [fam.child_summary(ctx, actor.tenant, c) for c in sorted(actor.children)]
     rows = [{"s": s, "name": _name(s), "sentence": sentence(s), "url": child_url(s.account)} for s in kids]
-    return render(request, "family.html", actor, kids=rows, brand=BRAND)
+    fs = fam.store(ctx)
+    return render(
+        request, "family.html", actor, kids=rows, brand=BRAND,
+        weekly=fs.weekly_email(actor.tenant, actor.user_id or ""),
+        weekly_offered=fs.settings(actor.tenant).allow_weekly_summary,
+    )  # fmt: skip
+
+
+@router.post("/family/preferences", summary="Turn the weekly summary email on or off (form)")
+async def set_preferences(
+    request: Request, actor: Annotated[Actor, Depends(family_page(Act.FAMILY_PREFS_MANAGE))]
+) -> Response:
+    ctx = get_ctx(request)
+    on = (await fields(request)).get("weekly_email", "").lower() in YES
+    tenant, me = actor.tenant or "", actor.user_id or ""
+    work = lambda: fam.store(ctx).set_weekly_email(tenant, me, on, ctx.clock.now())  # noqa: E731
+    return await _done("/family", work, "Weekly email on." if on else "Weekly email off.")
 
 
 @router.get("/family/children/{account_id:path}/alerts/{key}", summary="Messages behind an escalated alert",
