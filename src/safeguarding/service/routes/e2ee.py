@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -50,6 +51,26 @@ def uploader(request: Request, *, device: bool = True) -> tuple[str, str]:
         need = "X-Safeguarding-Account and X-Safeguarding-Device" if device else "X-Safeguarding-Account"
         raise InputError(f"say who is uploading: send {need} of the user and device your platform signed in")
     return account, dev
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """Who is calling from which device, for which platform, and the service that answers."""
+
+    svc: E2EEService
+    tenant: str
+    account: str
+    device: str
+
+
+def upload(request: Request, actor: Actor) -> Upload:
+    account, device = uploader(request)
+    return Upload(e2ee_of(request), tenant_of(request, actor), account, device)
+
+
+def _accepted(out: dict[str, Any]) -> JSONResponse:
+    """201 for something new, 200 for a safe resend of the same thing."""
+    return JSONResponse(out, status_code=201 if out["status"] == "accepted" else 200)
 
 
 async def _json(request: Request) -> object:
@@ -104,10 +125,8 @@ async def get_devices(
 async def post_key_packages(
     request: Request, actor: Annotated[Actor, Depends(require(Act.E2EE_WRITE))]
 ) -> JSONResponse:
-    svc, tenant = e2ee_of(request), tenant_of(request, actor)
-    body = await _json(request)
-    account, device = uploader(request)
-    return await _run(lambda: svc.post_key_packages(tenant, account, device, body), 202)
+    u, body = upload(request, actor), await _json(request)
+    return await _run(lambda: u.svc.post_key_packages(u.tenant, u.account, u.device, body), 202)
 
 
 @router.get("/key-packages", summary="Key packages waiting for the signed-in device", responses=ERRORS)
@@ -116,9 +135,8 @@ async def get_key_packages(
     actor: Annotated[Actor, Depends(require(Act.E2EE_READ))],
     limit: Annotated[int, Query(ge=1, le=MAX_PENDING)] = MAX_PENDING,
 ) -> JSONResponse:
-    svc, tenant = e2ee_of(request), tenant_of(request, actor)
-    account, device = uploader(request)
-    return await _run(lambda: svc.pending(tenant, account, device, KIND_KEY_PACKAGE, limit))
+    u = upload(request, actor)
+    return await _run(lambda: u.svc.pending(u.tenant, u.account, u.device, KIND_KEY_PACKAGE, limit))
 
 
 @router.post(
@@ -135,10 +153,8 @@ async def get_key_packages(
 async def post_envelope(
     request: Request, actor: Annotated[Actor, Depends(require(Act.E2EE_WRITE))]
 ) -> JSONResponse:
-    svc, tenant = e2ee_of(request), tenant_of(request, actor)
-    body = await _json(request)
-    account, device = uploader(request)
-    return await _run(lambda: svc.post_envelope(tenant, account, device, body))
+    u, body = upload(request, actor), await _json(request)
+    return await _run(lambda: u.svc.post_envelope(u.tenant, u.account, u.device, body))
 
 
 @router.get("/envelopes", summary="Stamped envelopes waiting for the signed-in device", responses=ERRORS)
@@ -147,9 +163,8 @@ async def get_envelopes(
     actor: Annotated[Actor, Depends(require(Act.E2EE_READ))],
     limit: Annotated[int, Query(ge=1, le=MAX_PENDING)] = MAX_PENDING,
 ) -> JSONResponse:
-    svc, tenant = e2ee_of(request), tenant_of(request, actor)
-    account, device = uploader(request)
-    return await _run(lambda: svc.pending(tenant, account, device, KIND_ENVELOPE, limit))
+    u = upload(request, actor)
+    return await _run(lambda: u.svc.pending(u.tenant, u.account, u.device, KIND_ENVELOPE, limit))
 
 
 @router.post(
@@ -160,9 +175,8 @@ async def get_envelopes(
 async def acknowledge(
     body: AckIn, request: Request, actor: Annotated[Actor, Depends(require(Act.E2EE_WRITE))]
 ) -> JSONResponse:
-    svc, tenant = e2ee_of(request), tenant_of(request, actor)
-    account, device = uploader(request)
-    return await _run(lambda: svc.acknowledge(tenant, account, device, body.upto, body.kind))
+    u = upload(request, actor)
+    return await _run(lambda: u.svc.acknowledge(u.tenant, u.account, u.device, body.upto, body.kind))
 
 
 @router.post(
@@ -178,11 +192,8 @@ async def acknowledge(
 async def post_device_alert(
     request: Request, actor: Annotated[Actor, Depends(require(Act.E2EE_WRITE))]
 ) -> JSONResponse:
-    svc, tenant = e2ee_of(request), tenant_of(request, actor)
-    body = await _json(request)
-    account, device = uploader(request)
-    out = await run_in_threadpool(svc.post_device_alert, tenant, account, device, body)
-    return JSONResponse(out, status_code=201 if out["status"] == "accepted" else 200)
+    u, body = upload(request, actor), await _json(request)
+    return _accepted(await run_in_threadpool(u.svc.post_device_alert, u.tenant, u.account, u.device, body))
 
 
 @router.post(
@@ -199,11 +210,8 @@ async def post_device_alert(
 async def post_report(
     request: Request, actor: Annotated[Actor, Depends(require(Act.E2EE_WRITE))]
 ) -> JSONResponse:
-    svc, tenant = e2ee_of(request), tenant_of(request, actor)
-    body = await _json(request)
-    account, device = uploader(request)
-    out = await run_in_threadpool(svc.post_report, tenant, account, device, body)
-    return JSONResponse(out, status_code=201 if out["status"] == "accepted" else 200)
+    u, body = upload(request, actor), await _json(request)
+    return _accepted(await run_in_threadpool(u.svc.post_report, u.tenant, u.account, u.device, body))
 
 
 @router.get(
