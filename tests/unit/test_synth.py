@@ -183,7 +183,7 @@ ACCOUNT_KEYS = {
     "age_band",
     "assurance",
     "at",
-    "created_at",
+    "created",
     "country",
     "display_name",
 }
@@ -215,7 +215,7 @@ def test_scenario_events_are_ordered_unique_and_well_shaped(seed: int) -> None:
                 "estimated",
                 "verified",
             }
-            assert str(e["created_at"]) <= str(e["at"])
+            assert str(e["created"]) <= str(e["at"])
             known.add(e["account"])
         elif kind == "message":
             assert set(e) == MESSAGE_KEYS

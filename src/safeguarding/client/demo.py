@@ -135,14 +135,7 @@ def run_e2ee_demo(
     for acc in scenario.accounts:
         relay.device(acc.id, detector if acc.age_band is not AgeBand.ADULT else None)
     sessions = relay.sessions
-    queues = {
-        sc.conversation.id: list(zip(sc.conversation.messages, sc.recipients, strict=True))
-        for sc in scenario.conversations
-    }
-    members = {
-        cid: tuple(dict.fromkeys([m.author for m, _ in q] + [r for _, to in q for r in to]))
-        for cid, q in queues.items()
-    }
+    queues, members = scenario.message_queues()
     cursor = dict.fromkeys(queues, 0)
     events: list[Event] = []
     stamped: list[StampedEnvelope] = []

@@ -117,14 +117,6 @@ def _person(ctx: ServiceContext, tenant: str | None, role: Role, email: str) -> 
     return Person(email, password, role.value)
 
 
-def demo_events(scenario: Scenario) -> list[dict[str, object]]:
-    """The scenario's events in the engine's schema (``created_at`` is the scenario's own bookkeeping)."""
-    out = []
-    for e in scenario.to_events():
-        out.append({k: v for k, v in e.items() if k != "created_at"})
-    return out
-
-
 def seed_demo(
     ctx: ServiceContext,
     url: str,
@@ -156,7 +148,7 @@ def seed_demo(
     assert parent_user is not None
     parent = Person(parent.email, parent.password, parent.role, [scenario.victim])
 
-    events = demo_events(scenario)
+    events = scenario.to_events()
     rejected = 0
     # a database that already holds the demo keeps it (its events were played at an earlier start)
     if play is not None:

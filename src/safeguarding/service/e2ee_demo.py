@@ -158,14 +158,7 @@ def play_e2ee(
         uplink.register(acc.id, keys.identity.to_dict())
         runs_detector = acc.age_band is not AgeBand.ADULT
         sessions[acc.id] = ClientSession(keys, directory, detector if runs_detector else None, clock=clock)
-    queues = {
-        sc.conversation.id: list(zip(sc.conversation.messages, sc.recipients, strict=True))
-        for sc in scenario.conversations
-    }
-    members = {
-        cid: tuple(dict.fromkeys([m.author for m, _ in q] + [r for _, to in q for r in to]))
-        for cid, q in queues.items()
-    }
+    queues, members = scenario.message_queues()
     cursor = dict.fromkeys(queues, 0)
     batch: list[dict[str, Any]] = []
 
@@ -199,7 +192,7 @@ def play_e2ee(
     for raw in scenario.to_events(include_text=False):
         when = datetime.fromisoformat(str(raw["at"]).replace("Z", "+00:00"))
         if raw["type"] != "message":
-            batch.append({k: v for k, v in raw.items() if k not in ("display_name", "created_at")})
+            batch.append(raw)
             continue
         flush()
         clock.at = when

@@ -7,13 +7,13 @@ decline, block and report. ``Scenario.to_events()`` emits the platform events in
 event schema (issue 3), e.g.::
 
     {"id": "e1", "type": "account", "account": "u001", "age_band": "adult", "assurance": "self_declared",
-     "at": "2026-01-05T18:00:00Z", "created_at": "...", "country": "GB", "display_name": "...",
-     "created": "...", "timezone": "Europe/London"}
+     "at": "2026-01-05T18:00:00Z", "created": "...", "country": "GB", "display_name": "...",
+     "timezone": "Europe/London"}
     {"id": "e9", "type": "message", "conversation": "c1", "sender": "u001", "recipients": ["u002"],
      "text": "hey", "at": "..."}
     {"id": "e4", "type": "follow", "actor": "u002", "target": "u001", "at": "..."}
 
-``created`` repeats ``created_at`` under the name the engine's event parser reads; ``group_invite`` carries
+Every event is valid as it stands (``POST /v1/events`` refuses unknown fields); ``group_invite`` carries
 the ``group`` it invites to and a ``report`` may name its ``conversation``. Account ids (``u001`` ...) and
 conversation ids (``c1`` ...) carry no hint of age or role. Everything is deterministic given the seed.
 """
@@ -107,6 +107,21 @@ class Scenario:
                 return a
         raise KeyError(account_id)
 
+    def message_queues(
+        self,
+    ) -> tuple[dict[str, list[tuple[Message, tuple[str, ...]]]], dict[str, tuple[str, ...]]]:
+        """Per conversation id: its messages in order with their recipients, and its members (first
+        appearance order) — what a player needs to send the messages of :meth:`to_events` from devices."""
+        queues = {
+            sc.conversation.id: list(zip(sc.conversation.messages, sc.recipients, strict=True))
+            for sc in self.conversations
+        }
+        members = {
+            cid: tuple(dict.fromkeys([m.author for m, _ in q] + [r for _, to in q for r in to]))
+            for cid, q in queues.items()
+        }
+        return queues, members
+
     def to_events(self, *, include_text: bool = True) -> list[dict[str, object]]:
         """All events in time order with unique ids ``e1``, ``e2`` ...
 
@@ -116,9 +131,10 @@ class Scenario:
         for a in self.accounts:
             at = iso_utc(a.joined_at)
             acc: dict[str, object] = {"type": "account", "account": a.id, "age_band": str(a.age_band)}
-            acc.update(assurance=str(a.assurance), at=at, created_at=iso_utc(a.created_at))
-            acc.update(country=a.country, display_name=a.display_name)
-            acc.update(created=iso_utc(a.created_at), timezone=_TIMEZONES.get(a.country, "UTC"))
+            acc.update(assurance=str(a.assurance), at=at, created=iso_utc(a.created_at))
+            acc.update(
+                country=a.country, display_name=a.display_name, timezone=_TIMEZONES.get(a.country, "UTC")
+            )
             rows.append((at, len(rows), acc))
         for it in self.interactions:
             at = iso_utc(it.at)
