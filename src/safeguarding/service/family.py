@@ -275,11 +275,13 @@ def _contacts_and_alerts(ctx: ServiceContext, tenant: str, child: str) -> tuple[
 
 
 def _alerts_of(ctx: ServiceContext, tenant: str, child: str, others: list[str]) -> list[Any]:
-    """Alerts that concern the child: in a conversation they are in, or about someone they talk to."""
+    """Alerts that concern the child: about someone they talk to, or in a conversation they wrote in.
+
+    The contacts cover every conversation the child only received messages in (whoever wrote to them is a
+    contact), so the child's own messages are the only ones read: never a prolific contact's whole history.
+    """
     fs = store(ctx)
-    mine = fs.messages_with(tenant, child, others, datetime(1970, 1, 1, tzinfo=ctx.clock.now().tzinfo))
-    convs = sorted({m.conversation for m in mine})
-    rows = fs.alerts_about(tenant, convs, others)
+    rows = fs.alerts_about(tenant, fs.conversations_of(tenant, child), others)
     reports = {r.about for r in fs.reports(tenant, child, told_parent=True)}
     # a child's report reaches the parent only when the child chose to tell them
     return [a for a in rows if a.kind != "child_report" or a.subject in reports]

@@ -114,6 +114,12 @@ class FamilyReads(RowStore):
                     out.append(MessageMeta(r.conversation, r.sender, to, r.at))
         return out
 
+    def conversations_of(self, tenant: str, account: str) -> list[str]:
+        """The conversations ``account`` wrote in (one index range: ``ix_sg_messages_sender``)."""
+        m = messages.c
+        rows = self._all(select(m.conversation).where(m.tenant == tenant, m.sender == account).distinct())
+        return sorted(r[0] for r in rows)
+
     def alerts_about(self, tenant: str, conversations: Sequence[str], accounts: Sequence[str]) -> list[Any]:
         """Alerts in any of ``conversations`` or about any of ``accounts`` (newest first)."""
         a = t.alerts.c
