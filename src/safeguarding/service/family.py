@@ -179,6 +179,7 @@ def child_report(
     if about == child:
         raise InputError("a child cannot report their own account")
     _known(ctx, tenant, about)
+    _check_notice(ctx, tenant, child, notice)
     now = ctx.clock.now()
     eid = _event_id("report")
     out = submit(ctx, tenant, ReportEvent(eid, now, child, about, reason, conversation))
@@ -196,10 +197,21 @@ def child_block(ctx: ServiceContext, tenant: str, child: str, about: str, notice
     if about == child:
         raise InputError("a child cannot block their own account")
     _known(ctx, tenant, about)
+    _check_notice(ctx, tenant, child, notice)
     now = ctx.clock.now()
     submit(ctx, tenant, BlockEvent(_event_id("block"), now, child, about))
     if notice is not None:
         store(ctx).close_notice(tenant, child, notice, "blocked", now)
+
+
+def dismiss_notice(ctx: ServiceContext, tenant: str, child: str, notice: int) -> None:
+    store(ctx).close_notice(tenant, child, notice, "dismissed", ctx.clock.now())
+
+
+def _check_notice(ctx: ServiceContext, tenant: str, child: str, notice: int | None) -> None:
+    """Refuse an unknown notice before anything is done (a report or block must not half-happen)."""
+    if notice is not None and store(ctx).notice(tenant, child, notice) is None:
+        raise NotFoundError(f"no notice {notice} for this account")
 
 
 # -- the parent's view -----------------------------------------------------------------------------------

@@ -193,6 +193,16 @@ class ReportRecord:
     at: datetime
 
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest id an integer primary key holds on every supported database."""
+
+
+def _notice(r: Any) -> NoticeRecord:
+    return NoticeRecord(
+        r.id, r.child, NoticeKind(r.kind), r.about, r.conversation, r.at, r.count, r.last_at, r.closed_by
+    )
+
+
 def token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -329,23 +339,26 @@ class FamilyStore(FamilyReads):
         if open_only:
             q = q.where(n.closed_at.is_(None))
         rows = self._all(q.order_by(n.last_at.desc(), n.id.desc()).limit(limit))
-        return [
-            NoticeRecord(r.id, r.child, NoticeKind(r.kind), r.about, r.conversation, r.at, r.count, r.last_at,
-                         r.closed_by)
-            for r in rows
-        ]  # fmt: skip
+        return [_notice(r) for r in rows]
 
-    def close_notice(self, tenant: str, child: str, notice_id: int, by: str, at: datetime) -> NoticeRecord:
+    def notice(self, tenant: str, child: str, notice_id: int) -> NoticeRecord | None:
+        """One of ``child``'s notices (None for an id that is not theirs, or that no column could hold)."""
+        if not 1 <= notice_id <= MAX_ROW_ID:
+            return None
         n = notices.c
+        r = self._one(select(notices).where(n.tenant == tenant, n.child == child, n.id == notice_id))
+        return _notice(r) if r is not None else None
+
+    def close_notice(self, tenant: str, child: str, notice_id: int, by: str, at: datetime) -> None:
+        n = notices.c
+        if self.notice(tenant, child, notice_id) is None:
+            raise NotFoundError(f"no notice {notice_id} for this account")
         with self.engine.begin() as conn:
-            done = conn.execute(
+            conn.execute(
                 update(notices)
                 .where(n.tenant == tenant, n.child == child, n.id == notice_id)
                 .values(closed_at=at, closed_by=by)
-            ).rowcount
-        if not done:
-            raise NotFoundError(f"no notice {notice_id} for this account")
-        return next(x for x in self.notices(tenant, child, limit=1000) if x.id == notice_id)
+            )
 
     def approvals(self, tenant: str, child: str) -> list[ApprovalRecord]:
         a = approvals.c

@@ -218,3 +218,17 @@ def test_every_parent_route_refuses_a_child_not_linked_to_them(service: Service)
         r = service.client.request(method, url, headers=auth(parent), json={})
         assert r.status_code == 403, f"{method} {url}: {r.status_code}"
         assert "linked to them" in r.json()["detail"]
+
+
+def test_an_unknown_notice_refuses_the_whole_action(service: Service) -> None:
+    _, _, key = _family(service)
+    before = service.client.get("/v1/alerts?kind=child_report", headers=key).json()["alerts"]
+    r = service.client.post("/v1/children/k1/reports", headers=key,
+                            json={"about": "a1", "reason": "other", "notice": 999})  # fmt: skip
+    assert r.status_code == 404 and "notice" in r.json()["detail"]
+    assert service.client.get("/v1/alerts?kind=child_report", headers=key).json()["alerts"] == before
+    token = service.client.post("/v1/children/k1/page-links", json={"minutes": 5}, headers=key).json()[
+        "token"
+    ]
+    r = service.client.post(f"/child/{token}/dismiss", data={"notice": str(2**70)}, follow_redirects=False)
+    assert r.status_code == 303 and "Not+done" in r.headers["location"]

@@ -259,9 +259,7 @@ def dismiss(
     actor: Annotated[Actor, Depends(require(Act.CHILD_ACT))],
 ) -> dict[str, Any]:
     ctx = get_ctx(request)
-    fam.store(ctx).close_notice(
-        tenant_of(request, actor), account_id, notice_id, "dismissed", ctx.clock.now()
-    )
+    fam.dismiss_notice(ctx, tenant_of(request, actor), account_id, notice_id)
     return {"id": notice_id, "open": False}
 
 

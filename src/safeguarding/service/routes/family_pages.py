@@ -323,7 +323,7 @@ async def child_dismiss(
         notice = _int(f.get("notice"))
         if notice is None:
             raise InputError("say which notice")
-        fam.store(ctx).close_notice(t, me, notice, "dismissed", ctx.clock.now())
+        fam.dismiss_notice(ctx, t, me, notice)
 
     return await _done(f"/child/{token}", work, "Closed.")
 
@@ -339,4 +339,4 @@ async def child_invitation(
     return await _done(f"/child/{token}", work, "Accepted." if accept else "Declined.")
 
 
-__all__ = ["child_page", "family_page", "install", "router", "session_redirect", "sign_in_form"]
+__all__ = ["child_page", "family_page", "install", "router"]
