@@ -305,7 +305,7 @@ def parent_alerts(
     """The alerts that concern ``child`` in plain words (``known``: contacts and alert rows already read)."""
     fs = store(ctx)
     people, rows = known if known is not None else _contacts_and_alerts(ctx, tenant, child)
-    names = _names(ctx, tenant, [c.account for c in people])
+    names = {c.account: c.display_name for c in people}
     shown = fs.notices(tenant, child, limit=500)
     seen_in = fs.conversation_stages(tenant, sorted({a.conversation for a in rows if a.conversation}))
     out = []
@@ -349,7 +349,7 @@ def child_summary(ctx: ServiceContext, tenant: str, child: str) -> ChildSummary:
         {"about": r.about, "reason": r.reason, "at": r.at.isoformat()}
         for r in fs.reports(tenant, child, told_parent=True)
     ]
-    links = [lk for lk in fs.links(tenant, child=child)]
+    links = fs.links(tenant, child=child)
     return ChildSummary(
         account=child, display_name=facts.display_name, age_band=facts.age_band, contacts=people,
         alerts=parent_alerts(ctx, tenant, child, (people, rows)), approvals=approvals,

@@ -9,6 +9,7 @@ appears in a parent response, except :func:`flagged` under the escalation rule.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -206,8 +207,7 @@ async def put_settings(
 
 
 def _settings(s: FamilySettings) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(s.to_json())
-    return out
+    return asdict(s)
 
 
 @router.post("/v1/children/{account_id:path}/page-links", summary="A short-lived link to the child's page",
