@@ -140,7 +140,7 @@ class TenantStore:
             ),
             outbox=tuple(replace(o, key=p + o.key) for o in changes.outbox),
         )
-        from safeguarding.store.families import record_batch
+        from safeguarding.store.family_batch import record_batch
         from safeguarding.store.moderation import preserve_batch
 
         def hook(conn: Connection) -> None:
