@@ -1,31 +1,11 @@
-"""Encrypted-mode fixtures: an in-memory relay (directory, stamp ledger, server key) and devices on it."""
+"""Client fixtures: a model trained by the project's pipeline on synthetic chats, and its device export
+(the relay and devices are in ``tests/unit/conftest.py``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from safeguarding.client import ClientSession
-from safeguarding.client.demo import LocalRelay
-from safeguarding.e2ee import ServerKey, ServerKeyRing
-from safeguarding.engine import FrozenClock
-
-T0 = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def relay() -> LocalRelay:
-    return LocalRelay(ServerKeyRing(ServerKey.generate("k-2026-01")), FrozenClock(T0))
-
-
-@pytest.fixture
-def pair(relay: LocalRelay) -> tuple[ClientSession, ClientSession]:
-    """An adult ``a1`` and a child ``k1`` in conversation ``c1``."""
-    a, k = relay.device("a1"), relay.device("k1")
-    relay.open(a, "c1", ["a1", "k1"])
-    return a, k
 
 
 @pytest.fixture(scope="session")

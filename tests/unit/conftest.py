@@ -1,4 +1,5 @@
-"""Encrypted-mode fixtures: an in-memory relay (directory, stamp ledger, server key) and devices on it."""
+"""Fixtures shared by the unit tests of encrypted mode (`client/`, `e2ee/`): an in-memory relay (directory,
+stamp ledger, server key) and devices on it."""
 
 from __future__ import annotations
 
