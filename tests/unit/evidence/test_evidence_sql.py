@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +29,24 @@ from safeguarding.evidence.sql import (
 )
 from safeguarding.store import upgrade_database
 from safeguarding.store.sql import create_db_engine
+
+
+def _in_threads(n: int, work: Callable[[int], None]) -> list[BaseException]:
+    """Run ``work(0..n-1)`` in ``n`` threads at once; the exceptions they raised."""
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:  # pragma: no cover - reported by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 @pytest.fixture
@@ -81,21 +99,13 @@ def test_a_deleted_row_is_named(engine: Engine) -> None:
 
 def test_concurrent_appends_never_fork_the_chain(engine: Engine) -> None:
     n_threads, per_thread = 6, 15
-    errors: list[BaseException] = []
 
     def work(i: int) -> None:
-        try:
-            for j in range(per_thread):
-                with engine.begin() as conn:
-                    SqlEvidenceLog(conn, "acme").append(EntryKind.ACTION, {"action": f"t{i}-{j}"}, at=T0)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for j in range(per_thread):
+            with engine.begin() as conn:
+                SqlEvidenceLog(conn, "acme").append(EntryKind.ACTION, {"action": f"t{i}-{j}"}, at=T0)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = _in_threads(n_threads, work)
     assert errors == []
     with engine.connect() as conn:
         result = verify_log(conn)
@@ -271,21 +281,13 @@ def test_a_batch_longer_than_one_insert_and_a_stale_head_keep_one_chain(
 
 def test_concurrent_batches_never_fork_the_chain(engine: Engine) -> None:
     n_threads, batches, per_batch = 4, 5, 7
-    errors: list[BaseException] = []
 
     def work(i: int) -> None:
-        try:
-            for j in range(batches):
-                with engine.begin() as conn:
-                    SqlEvidenceLog(conn, "acme").append_many(_drafts(per_batch, f"t{i}-{j}"))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for j in range(batches):
+            with engine.begin() as conn:
+                SqlEvidenceLog(conn, "acme").append_many(_drafts(per_batch, f"t{i}-{j}"))
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = _in_threads(n_threads, work)
     assert errors == []
     with engine.connect() as conn:
         result = verify_log(conn)
