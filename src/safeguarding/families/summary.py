@@ -29,26 +29,33 @@ def week_of(now: datetime) -> date:
     return date.fromordinal(d.toordinal() - d.weekday())
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def week_sentence(name: str, contacts: Sequence[Contact], alerts: int, now: datetime) -> str:
+    """A child's week in one plain sentence: "Sam talked to 4 people this week; 1 new adult; 1 alert"."""
+    talked = sum(1 for c in contacts if c.messages_week)
+    new_adults = sum(1 for c in contacts if c.adult and c.new(now))
+    return (
+        f"{name} talked to {_count(talked, 'person', 'people')} this week; "
+        f"{_count(new_adults, 'new adult', 'new adults')}; {_count(alerts, 'alert', 'alerts')}"
+    )
+
+
 def weekly_summary(children: Sequence[ChildWeek], now: datetime) -> tuple[str, str]:
     """``(subject, plain text)`` for one parent."""
     lines = [f"Your weekly summary for the week of {week_of(now).isoformat()}", ""]
     alerts = 0
     for c in children:
-        active = [x for x in c.contacts if x.messages_week]
         new_adults = [x for x in c.contacts if x.adult and x.new(now)]
         alerts += len(c.alerts)
-        lines.append(
-            f"{c.name}: talked with {len(active)} {'person' if len(active) == 1 else 'people'} this week; "
-            f"{len(new_adults)} new adult contact{'' if len(new_adults) == 1 else 's'}; "
-            f"{len(c.alerts)} alert{'' if len(c.alerts) == 1 else 's'}."
-        )
+        lines.append(week_sentence(c.name, c.contacts, len(c.alerts), now) + ".")
         for x in new_adults:
             lines.append(f"  - new adult: {x.display_name or x.account} (since {x.since.date().isoformat()})")
         for headline in c.alerts:
             lines.append(f"  - alert: {headline}")
     lines += ["", "Details are in the parent view. You see who your child talks to, never what they say.",
               "Help: " + "; ".join(f"{h.name} {h.url}" for h in HELP)]  # fmt: skip
-    subject = "Safeguarding weekly summary" + (
-        f": {alerts} alert{'' if alerts == 1 else 's'}" if alerts else ""
-    )
+    subject = "Safeguarding weekly summary" + (f": {_count(alerts, 'alert', 'alerts')}" if alerts else "")
     return subject, "\n".join(lines) + "\n"

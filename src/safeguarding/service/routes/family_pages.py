@@ -11,6 +11,7 @@ render message text; the child's page shows the monitoring sign whenever a paren
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -25,6 +26,7 @@ from safeguarding.errors import (
     NotFoundError,
     PermissionDenied,
 )
+from safeguarding.families.summary import week_sentence
 from safeguarding.families.wording import HELP, MONITORING_SIGN, PARENT_DOES_NOT_SEE, PARENT_SEES
 from safeguarding.service import family as fam
 from safeguarding.service.auth import CHILD_PREFIX, SESSION_COOKIE
@@ -155,18 +157,10 @@ def _name(s: fam.ChildSummary) -> str:
     return s.display_name or s.account
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def sentence(s: fam.ChildSummary) -> str:
-    """The one plain sentence of a child's week: "Sam talked to 4 people this week; 1 new adult; 1 alert"."""
-    talked = sum(1 for c in s.contacts if c.messages_week > 0)
-    alerts = sum(1 for a in s.alerts if a["status"] in ("open", "escalated"))
-    return (
-        f"{_name(s)} talked to {_count(talked, 'person', 'people')} this week; "
-        f"{_count(s.new_adults, 'new adult', 'new adults')}; {_count(alerts, 'alert', 'alerts')}"
-    )
+def sentence(s: fam.ChildSummary, now: datetime) -> str:
+    """The child's week in one sentence (alerts: the ones still open or escalated)."""
+    live = sum(1 for a in s.alerts if a["status"] in ("open", "escalated"))
+    return week_sentence(_name(s), s.contacts, live, now)
 
 
 def child_url(account: str) -> str:
@@ -178,7 +172,10 @@ def family(request: Request, actor: Annotated[Actor, Depends(family_page(Act.FAM
     ctx = get_ctx(request)
     assert actor.tenant is not None
     kids = [fam.child_summary(ctx, actor.tenant, c) for c in sorted(actor.children)]
-    rows = [{"s": s, "name": _name(s), "sentence": sentence(s), "url": child_url(s.account)} for s in kids]
+    rows = [
+        {"s": s, "name": _name(s), "sentence": sentence(s, ctx.clock.now()), "url": child_url(s.account)}
+        for s in kids
+    ]
     fs = fam.store(ctx)
     return render(
         request, "family.html", actor, kids=rows, brand=BRAND,
@@ -227,7 +224,7 @@ def child_detail(
     assert actor.tenant is not None
     s = fam.child_summary(ctx, actor.tenant, account_id)
     return render(
-        request, "family_child.html", actor, s=s, child_name=_name(s), sentence=sentence(s),
+        request, "family_child.html", actor, s=s, child_name=_name(s), sentence=sentence(s, ctx.clock.now()),
         now=ctx.clock.now(), base=child_url(account_id), bands=BAND_LABELS, help=HELP, brand=BRAND,
         pending=[a for a in s.approvals if a["status"] == "pending"],
         readable=fam.may_read_flagged(ctx, actor.tenant, account_id),
