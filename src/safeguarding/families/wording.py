@@ -67,6 +67,18 @@ NOTICE_TEXT: dict[NoticeKind, NoticeText] = {
     ),
 }
 
+REPORT_REASONS: dict[str, str] = {
+    "made_me_uncomfortable": "They made me feel uncomfortable",
+    "asked_for_photos": "They asked for photos",
+    "asked_to_meet": "They asked to meet",
+    "asked_to_keep_secret": "They asked me to keep a secret",
+    "bullying": "Bullying",
+    "other": "Something else",
+}
+"""Why a child reports someone: the codes the API takes, with the words the child's page shows."""
+NOTICE_REASON = {NoticeKind.KEEP_SECRET: "asked_to_keep_secret", NoticeKind.MEET_UP: "asked_to_meet"}
+"""The report reason a notice suggests (the child can change it)."""
+
 MONITORING_SIGN = "Your parent or carer can see who you talk to"
 PARENT_SEES = (
     "the names and age groups of the people you message, and since when",

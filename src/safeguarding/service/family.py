@@ -27,14 +27,12 @@ from safeguarding.events import (
 )
 from safeguarding.families.contacts import Contact, ranked
 from safeguarding.families.controls import Control, FamilySettings
-from safeguarding.families.wording import alert_text, stage_words
+from safeguarding.families.wording import REPORT_REASONS, alert_text, stage_words
 from safeguarding.service.auth import CHILD_PREFIX
 from safeguarding.service.context import ServiceContext
 from safeguarding.store.families import FamilyStore, ReportRecord
 from safeguarding.store.protocol import EdgeKind
 
-REPORT_REASONS = ("made_me_uncomfortable", "asked_for_photos", "asked_to_meet", "asked_to_keep_secret",
-                  "bullying", "other")  # fmt: skip
 WEEK = timedelta(days=7)
 
 

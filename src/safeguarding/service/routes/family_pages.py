@@ -27,7 +27,14 @@ from safeguarding.errors import (
     PermissionDenied,
 )
 from safeguarding.families.summary import week_sentence
-from safeguarding.families.wording import HELP, MONITORING_SIGN, PARENT_DOES_NOT_SEE, PARENT_SEES
+from safeguarding.families.wording import (
+    HELP,
+    MONITORING_SIGN,
+    NOTICE_REASON,
+    PARENT_DOES_NOT_SEE,
+    PARENT_SEES,
+    REPORT_REASONS,
+)
 from safeguarding.service import family as fam
 from safeguarding.service.auth import CHILD_PREFIX, SESSION_COOKIE
 from safeguarding.service.deps import credentials, get_ctx, require
@@ -40,15 +47,6 @@ from safeguarding.web import STATIC_DIR
 router = APIRouter(tags=["family pages"], responses=ERRORS)
 BRAND = "Family safety"
 
-REASON_LABELS = {
-    "made_me_uncomfortable": "They made me feel uncomfortable",
-    "asked_for_photos": "They asked for photos",
-    "asked_to_meet": "They asked to meet",
-    "asked_to_keep_secret": "They asked me to keep a secret",
-    "bullying": "Bullying",
-    "other": "Something else",
-}
-NOTICE_REASON = {"keep_secret": "asked_to_keep_secret", "meet_up": "asked_to_meet"}
 BAND_LABELS = {"under_13": "under 13", "13_15": "13-15", "16_17": "16-17", "adult": "adult",
                "unknown": "age unknown"}  # fmt: skip
 YES = ("1", "true", "yes", "on")
@@ -270,7 +268,7 @@ def child(
     v = fam.child_view(ctx, actor.tenant, actor.account)
     resp = render(
         request, "child.html", None, v=v, base=f"/child/{token}", sign=MONITORING_SIGN, sees=PARENT_SEES,
-        not_sees=PARENT_DOES_NOT_SEE, help=HELP, reasons=REASON_LABELS, notice_reason=NOTICE_REASON,
+        not_sees=PARENT_DOES_NOT_SEE, help=HELP, reasons=REPORT_REASONS, notice_reason=NOTICE_REASON,
         notices=[n for n in v.notices if n["open"]], brand="Staying safe",
     )  # fmt: skip
     resp.headers.update(CHILD_HEADERS)
