@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from safeguarding.detection.cues import CUE_STAGES, N_CUES, Cue, cues_of_normalised
-from safeguarding.detection.features import hashed_normalised, normalise
+from safeguarding.detection.features import hashed_counts, normalise
 
 # A second-person statement of a minor's age or youth ("ur 13", "you're only 14", "at your age").
 _YOU_MINOR_RE = re.compile(
@@ -90,18 +90,19 @@ class MessageFeatures:
         return {b: v * self.inv_norm for b, v in self.counts.items()}
 
 
-def featurise(text: str, n_buckets: int) -> MessageFeatures:
-    """Everything the model reads from one message, from one normalisation pass."""
-    norm = normalise(text)
+def message_cues(norm: str) -> tuple[int, int | None, bool]:
+    """The behavioural half of one normalised message: cue bitmask, self-stated age, "you are a minor"."""
     you_minor = bool(_YOU_MINOR_RE.search(norm)) if ("u" in norm) else False
     cues, age = cues_of_normalised(norm)
-    counts: dict[int, int] = {}
-    get = counts.get
-    sq = 0
-    for b in hashed_normalised(norm, n_buckets):
-        c = get(b, 0)
-        counts[b] = c + 1
-        sq += 2 * c + 1  # (c+1)^2 - c^2
+    return cues, age, you_minor
+
+
+def featurise(text: str, n_buckets: int) -> MessageFeatures:
+    """Everything the model reads from one message, from one normalisation pass (training rows; the
+    streaming detector reads the same through :func:`message_cues` and a :class:`TextScorer`)."""
+    norm = normalise(text)
+    cues, age, you_minor = message_cues(norm)
+    counts, sq = hashed_counts(norm, n_buckets)
     return MessageFeatures(counts, 1.0 / math.sqrt(sq) if sq else 0.0, cues, age, you_minor)
 
 

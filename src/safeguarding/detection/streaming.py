@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from safeguarding.detection.cues import CUE_STAGES
+from safeguarding.detection.features import TextScorer, normalise
 from safeguarding.detection.model import (
     N_DENSE,
     FastScorer,
     LinearWeights,
-    MessageFeatures,
-    featurise,
     is_adult_age,
     is_minor_age,
+    message_cues,
 )
 from safeguarding.errors import InputError
 from safeguarding.types import (
@@ -101,7 +101,12 @@ class ConversationState:
     model_version: str = ""
     # not persisted: the last explanation, reused while the focus author's evidence is unchanged
     explained: Explained | None = field(default=None, repr=False, compare=False)
+    # not persisted: each author's last AuthorRisk, reused while his risk and message count are unchanged
+    views: dict[str, AuthorRisk] = field(default_factory=dict, repr=False, compare=False)
 
+
+_NOBODY = AuthorState(risk=-1.0)
+"""Sentinel for "no author yet" in the hot loop of ``_assessment`` (never stored in a state)."""
 
 _STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
 _CUE_STAGE_ITEMS = tuple((int(c), _STAGE_INDEX[s]) for c, s in CUE_STAGES.items())
@@ -167,14 +172,18 @@ class Detector:
         self.config = config
         self.version = version
         self.tagger = tagger
-        self._text_w: list[float] = weights.text.astype(float).tolist()
-        self._n_buckets = weights.n_buckets
+        self._text = TextScorer(weights.text)
         self._fast = FastScorer(weights)
-        self._short_cache: dict[str, tuple[MessageFeatures, float]] = {}
+        self._short_cache: dict[str, tuple[tuple[int, int | None, bool], float]] = {}
 
     @property
     def threshold(self) -> float:
         return self.config.threshold
+
+    @property
+    def accelerated(self) -> bool:
+        """Whether the text score runs in the C accelerator (same results; see ``features.TextScorer``)."""
+        return self._text.native
 
     # -- state -------------------------------------------------------------------------------------
     def new_state(self, conversation_id: str) -> ConversationState:
@@ -311,12 +320,10 @@ class Detector:
         s.margin = margin
         s.risk = self.weights.calibrate(margin)
 
-    def _dot(self, f: MessageFeatures) -> float:
-        tw = self._text_w
-        dot = 0.0
-        for b, v in f.counts.items():
-            dot += tw[b] * v
-        return dot * f.inv_norm
+    def _read(self, text: str) -> tuple[tuple[int, int | None, bool], float]:
+        """(cues, stated age, "you are a minor") and the text score of one message."""
+        norm = normalise(text)
+        return message_cues(norm), self._text.dot(norm)
 
     def update(self, state: ConversationState, message: Message) -> Assessment:
         """Add one message to the conversation and return the assessment after it."""
@@ -335,19 +342,17 @@ class Detector:
             if hit is None:
                 if len(self._short_cache) >= _SHORT_CACHE_SIZE:
                     self._short_cache.clear()
-                f = featurise(text, self._n_buckets)
-                hit = self._short_cache[text] = (f, self._dot(f))
-            f, dot = hit
+                hit = self._short_cache[text] = self._read(text)
+            (cues, age, you_minor), dot = hit
         else:
-            f = featurise(text, self._n_buckets)
-            dot = self._dot(f)
+            (cues, age, you_minor), dot = self._read(text)
         s.n += 1
         s.text_sum += dot
         s.lin += dot
         cue_contrib = 0.0
-        if f.cues:
-            s.cue_mask |= f.cues
-            idxs, wr, wpm, wsa, wpa, wsm = self._fast.of_mask(f.cues)
+        if cues:
+            s.cue_mask |= cues
+            idxs, wr, wpm, wsa, wpa, wsm = self._fast.of_mask(cues)
             counts = s.cue_counts
             wa = self._fast.any_w
             for i in idxs:
@@ -361,15 +366,15 @@ class Detector:
             s.i_sm += wsm
             cue_contrib = wr
         context_changed = False
-        if is_minor_age(f.age) and not s.self_minor:
+        if is_minor_age(age) and not s.self_minor:
             s.self_minor = context_changed = True
-        elif is_adult_age(f.age) and not s.self_adult:
+        elif is_adult_age(age) and not s.self_adult:
             s.self_adult = context_changed = True
-        if f.you_minor:
+        if you_minor:
             s.you_minor += 1
             s.lin += self._fast.w_you
         contribution = dot + cue_contrib
-        stage_bits = cue_stage_bits(f.cues)
+        stage_bits = cue_stage_bits(cues)
         if stage_bits or contribution >= self.config.support_margin:
             s.supports += 1
         if context_changed:
@@ -382,7 +387,7 @@ class Detector:
             if self.tagger is not None and s.risk >= 0.2 and contribution >= self.config.support_margin:
                 for st in self.tagger.tag(message.text):
                     stage_bits |= 1 << _STAGE_INDEX[st]
-            s.top.append([contribution, index, f.cues, stage_bits])
+            s.top.append([contribution, index, cues, stage_bits])
             s.top.sort(key=lambda t: -t[0])
             del s.top[self.config.evidence_k :]
         s.streak = s.streak + 1 if self.eligible(s) else 0
@@ -395,6 +400,7 @@ class Detector:
         victim = min(state.authors, key=lambda a: (state.authors[a].risk, state.authors[a].n))
         if victim != state.suspect:
             del state.authors[victim]
+            state.views.pop(victim, None)
 
     def eligible(self, s: AuthorState) -> bool:
         """Whether an author meets the alert rule now: risk over threshold with minimum evidence."""
@@ -417,13 +423,20 @@ class Detector:
             return Assessment(
                 state.conversation, index, 0.0, False, None, None, (), model_version=self.version
             )
-        top_author, top = max(state.authors.items(), key=lambda kv: kv[1].risk)
-        if not state.flagged:
-            ready = [(s.risk, a) for a, s in state.authors.items() if s.alerted]
-            if ready:
-                state.flagged = True
-                state.alert_at = index
-                state.suspect = max(ready)[1]
+        # One pass for the riskiest author (the first of equals, as max() would) and, until the alert is
+        # raised, the authors who met the alert rule. This runs after every message.
+        top_author, top = "", _NOBODY
+        ready: list[tuple[float, str]] = []
+        flagged = state.flagged
+        for a, s in state.authors.items():
+            if s.risk > top.risk:
+                top_author, top = a, s
+            if not flagged and s.alerted:
+                ready.append((s.risk, a))
+        if ready:
+            state.flagged = True
+            state.alert_at = index
+            state.suspect = max(ready)[1]
         risk = top.risk
         if not state.flagged and top.risk < 0.5:
             # Nothing to explain: keep the common case cheap (this runs after every message).
@@ -435,7 +448,7 @@ class Detector:
         if focus is None:
             focus, suspect = top, top_author
         assert suspect is not None
-        key = (suspect, state.flagged, focus.cue_mask, tuple(t[1] for t in focus.top))
+        key = (suspect, state.flagged, focus.cue_mask, tuple([t[1] for t in focus.top]))
         cached = state.explained
         if cached is not None and cached[0] == key:
             _, stages, evidence, reasons = cached
@@ -450,22 +463,25 @@ class Detector:
             )
             reasons = self._reasons(state, focus, stages)
             state.explained = (key, stages, evidence, reasons)
-        authors = tuple(
-            AuthorRisk(a, s.risk, s.n, stages_from_bits(cue_stage_bits(s.cue_mask)))
-            for a, s in state.authors.items()
-        )
+        views = state.views
+        authors = []
+        for a, s in state.authors.items():
+            v = views.get(a)
+            if v is None or v.n_messages != s.n or v.risk != s.risk:
+                v = views[a] = AuthorRisk(a, s.risk, s.n, stages_from_bits(cue_stage_bits(s.cue_mask)))
+            authors.append(v)
         return Assessment(
-            conversation=state.conversation,
-            index=index,
-            risk=risk,
-            flagged=state.flagged,
-            alert_at=state.alert_at,
-            suspect=suspect,
-            stages=stages,
-            evidence=evidence,
-            authors=authors,
-            reasons=reasons,
-            model_version=self.version,
+            state.conversation,
+            index,
+            risk,
+            state.flagged,
+            state.alert_at,
+            suspect,
+            stages,
+            evidence,
+            tuple(authors),
+            reasons,
+            self.version,
         )
 
     def _reasons(
