@@ -98,47 +98,16 @@ static void add(Counts *c, uint32_t b) {
     }
 }
 
-static PyObject *text_dot(PyObject *self, PyObject *args) {
-    PyObject *norm;
-    Py_buffer wbuf;
-    Py_ssize_t n_buckets;
-    if (!PyArg_ParseTuple(args, "Uy*n:text_dot", &norm, &wbuf, &n_buckets)) return NULL;
-    PyObject *result = NULL;
-    Py_ssize_t len = PyUnicode_GET_LENGTH(norm);
-    if (len > MAX_LEN || n_buckets <= 0 || wbuf.len != n_buckets * (Py_ssize_t)sizeof(double)) {
-        PyBuffer_Release(&wbuf);
-        Py_RETURN_NONE;
-    }
-    int kind = PyUnicode_KIND(norm);
-    const void *data = PyUnicode_DATA(norm);
-    const double *w = (const double *)wbuf.buf;
-    /* At most one token per character: 2 n-grams per token plus the end bigram. */
-    Py_ssize_t max_grams = 2 * len + 1;
-    Py_ssize_t table = 1;
-    while (table < 2 * max_grams) table <<= 1;
-    uint32_t sb[SMALL_GRAMS];
-    int32_t sc[SMALL_GRAMS], ss[2 * SMALL_GRAMS];
-    Counts c = {sb, sc, ss, 0, table - 1, 0};
-    void *heap = NULL;
-    if (table > 2 * SMALL_GRAMS) {
-        heap = PyMem_Malloc((size_t)max_grams * (sizeof(uint32_t) + sizeof(int32_t)) +
-                            (size_t)table * sizeof(int32_t));
-        if (heap == NULL) {
-            PyBuffer_Release(&wbuf);
-            return PyErr_NoMemory();
-        }
-        c.bucket = (uint32_t *)heap;
-        c.count = (int32_t *)(c.bucket + max_grams);
-        c.slot = c.count + max_grams;
-    }
-    memset(c.slot, 0xFF, (size_t)table * sizeof(int32_t));
-    uint32_t nb = (uint32_t)n_buckets;
+/* The bucket of every n-gram of the text, in hashed_normalised's order (unigram and bigram with the
+ * previous token per token, then the end bigram), written to out (room for 2 * len + 1); returns how
+ * many. */
+static Py_ssize_t scan(int kind, const void *data, Py_ssize_t len, uint32_t nb, uint32_t *out) {
     static const unsigned char start[] = "<s>", space[] = " ", end[] = " </s>";
     /* CRC-32 chains: crc(a + b) == crc_update(crc(a), b). So a token's unigram and its bigram with the
      * previous token ("prev cur") are both computed in one pass over the token, without copying it. */
     uint32_t prev_space = crc_update(crc_update(0, start, 3), space, 1); /* crc("<s> ") */
     uint32_t uni = 0; /* CRC of the latest token */
-    Py_ssize_t i = 0;
+    Py_ssize_t n = 0, i = 0;
     while (i < len) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         uint32_t bi = prev_space, cur = 0;
@@ -163,25 +132,91 @@ static PyObject *text_dot(PyObject *self, PyObject *args) {
             i++;
             continue;
         }
-        uni = cur; /* the last token's unigram, for the end bigram */
-        add(&c, uni % nb);
-        add(&c, bi % nb);
+        uni = cur;
+        out[n++] = uni % nb;
+        out[n++] = bi % nb;
         prev_space = crc_update(uni, space, 1);
     }
-    if (c.n > 0) add(&c, crc_update(uni, end, 5) % nb);
+    if (n > 0) out[n++] = crc_update(uni, end, 5) % nb;
+    return n;
+}
+
+static PyObject *text_dot(PyObject *self, PyObject *args) {
+    PyObject *norm;
+    Py_buffer wbuf;
+    Py_ssize_t n_buckets;
+    if (!PyArg_ParseTuple(args, "Uy*n:text_dot", &norm, &wbuf, &n_buckets)) return NULL;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(norm);
+    if (len > MAX_LEN || n_buckets <= 0 || wbuf.len != n_buckets * (Py_ssize_t)sizeof(double)) {
+        PyBuffer_Release(&wbuf);
+        Py_RETURN_NONE;
+    }
+    const double *w = (const double *)wbuf.buf;
+    /* At most one token per character: 2 n-grams per token plus the end bigram. */
+    Py_ssize_t max_grams = 2 * len + 1;
+    Py_ssize_t table = 1;
+    while (table < 2 * max_grams) table <<= 1;
+    uint32_t sg[SMALL_GRAMS], sb[SMALL_GRAMS];
+    int32_t sc[SMALL_GRAMS], ss[2 * SMALL_GRAMS];
+    uint32_t *grams = sg;
+    Counts c = {sb, sc, ss, 0, table - 1, 0};
+    void *heap = NULL;
+    if (table > 2 * SMALL_GRAMS) {
+        heap = PyMem_Malloc((size_t)max_grams * (2 * sizeof(uint32_t) + sizeof(int32_t)) +
+                            (size_t)table * sizeof(int32_t));
+        if (heap == NULL) {
+            PyBuffer_Release(&wbuf);
+            return PyErr_NoMemory();
+        }
+        grams = (uint32_t *)heap;
+        c.bucket = grams + max_grams;
+        c.count = (int32_t *)(c.bucket + max_grams);
+        c.slot = c.count + max_grams;
+    }
+    memset(c.slot, 0xFF, (size_t)table * sizeof(int32_t));
+    Py_ssize_t n = scan(PyUnicode_KIND(norm), PyUnicode_DATA(norm), len, (uint32_t)n_buckets, grams);
+    for (Py_ssize_t k = 0; k < n; k++) add(&c, grams[k]);
     double dot = 0.0;
     for (Py_ssize_t k = 0; k < c.n; k++) dot += w[c.bucket[k]] * (double)c.count[k];
     double inv = c.sq ? 1.0 / sqrt((double)c.sq) : 0.0;
-    result = PyFloat_FromDouble(dot * inv);
     PyMem_Free(heap);
     PyBuffer_Release(&wbuf);
-    return result;
+    return PyFloat_FromDouble(dot * inv);
+}
+
+static PyObject *buckets(PyObject *self, PyObject *args) {
+    PyObject *norm;
+    Py_ssize_t n_buckets;
+    if (!PyArg_ParseTuple(args, "Un:buckets", &norm, &n_buckets)) return NULL;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(norm);
+    if (len > MAX_LEN || n_buckets <= 0 || n_buckets > 0xFFFFFFFFLL) Py_RETURN_NONE;
+    uint32_t small[SMALL_GRAMS];
+    uint32_t *grams = small;
+    if (2 * len + 1 > SMALL_GRAMS) {
+        grams = PyMem_Malloc((size_t)(2 * len + 1) * sizeof(uint32_t));
+        if (grams == NULL) return PyErr_NoMemory();
+    }
+    Py_ssize_t n = scan(PyUnicode_KIND(norm), PyUnicode_DATA(norm), len, (uint32_t)n_buckets, grams);
+    PyObject *list = PyList_New(n);
+    for (Py_ssize_t k = 0; list != NULL && k < n; k++) {
+        PyObject *v = PyLong_FromUnsignedLong(grams[k]);
+        if (v == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, k, v);
+    }
+    if (grams != small) PyMem_Free(grams);
+    return list;
 }
 
 static PyMethodDef methods[] = {
     {"text_dot", text_dot, METH_VARARGS,
      "text_dot(norm, weights, n_buckets) -> float | None: the L2-normalised hashed n-gram vector of an "
      "already normalised message dotted with float64 weights; None when the Python path must run."},
+    {"buckets", buckets, METH_VARARGS,
+     "buckets(norm, n_buckets) -> list[int] | None: hashed_normalised(norm, n_buckets), or None when the "
+     "Python path must run."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};

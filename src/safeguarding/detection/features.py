@@ -11,10 +11,12 @@ one core), hence the small caches and the plain loops, and :class:`TextScorer`'s
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from types import ModuleType
 from zlib import crc32
 
@@ -72,7 +74,18 @@ def hashed_features(text: str, n_buckets: int = N_BUCKETS) -> list[int]:
 
 
 def hashed_normalised(norm: str, n_buckets: int = N_BUCKETS) -> list[int]:
-    """:func:`hashed_features` of text already passed through :func:`normalise`."""
+    """:func:`hashed_features` of text already passed through :func:`normalise` (in C when the
+    accelerator was built: the same list)."""
+    native = _native()
+    if native is not None:
+        out: list[int] | None = native.buckets(norm, n_buckets)
+        if out is not None:
+            return out
+    return python_hashed(norm, n_buckets)
+
+
+def python_hashed(norm: str, n_buckets: int = N_BUCKETS) -> list[int]:
+    """The pure-Python :func:`hashed_normalised` (the reference the accelerator must match)."""
     toks = _TOKEN_RE.findall(norm)
     cache = _caches.get(n_buckets)
     if cache is None or len(cache) > _CACHE_LIMIT:
@@ -96,20 +109,24 @@ def hashed_normalised(norm: str, n_buckets: int = N_BUCKETS) -> list[int]:
     return out
 
 
-def hashed_counts(norm: str, n_buckets: int = N_BUCKETS) -> tuple[dict[int, int], int]:
+def hashed_counts(
+    norm: str, n_buckets: int = N_BUCKETS, hashed: Callable[[str, int], list[int]] | None = None
+) -> tuple[dict[int, int], int]:
     """Bucket counts of :func:`hashed_normalised` (in order of first occurrence) and the sum of their
     squares (the squared L2 norm of the message's count vector)."""
     counts: dict[int, int] = {}
     get = counts.get
     sq = 0
-    for b in hashed_normalised(norm, n_buckets):
+    for b in (hashed or hashed_normalised)(norm, n_buckets):
         c = get(b, 0)
         counts[b] = c + 1
         sq += 2 * c + 1  # (c+1)^2 - c^2
     return counts, sq
 
 
+@functools.cache
 def _native() -> ModuleType | None:
+    """The C accelerator, unless it was not built or ``SAFEGUARDING_PURE_PYTHON`` is set (read once)."""
     if os.environ.get("SAFEGUARDING_PURE_PYTHON", "").strip() not in ("", "0"):
         return None
     try:
@@ -146,7 +163,7 @@ class TextScorer:
 
     def python_dot(self, norm: str) -> float:
         """The pure-Python computation (the reference the accelerator must match)."""
-        counts, sq = hashed_counts(norm, self.n_buckets)
+        counts, sq = hashed_counts(norm, self.n_buckets, python_hashed)
         tw = self._weights_list
         dot = 0.0
         for b, v in counts.items():

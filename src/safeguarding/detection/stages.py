@@ -179,11 +179,13 @@ class StageTagger:
         self._b = self.intercept_.astype(np.float64)
         self._labels: list[str] = [str(c) for c in self.classes_]
 
-    def _features(self, text: str) -> tuple[list[int], int, int]:
-        """Distinct n-gram buckets, the feature ids of the cues that fired appended, and the cue mask."""
+    def _features(self, text: str, cues: int | None = None) -> tuple[list[int], int, int]:
+        """Distinct n-gram buckets, the feature ids of the cues that fired appended, and the cue mask
+        (``cues``: the text's :func:`cue_flags` when the caller has them already)."""
         idx = list(set(hashed_features(text, self.n_buckets)))
         n_grams = len(idx)
-        cues = cue_flags(text)
+        if cues is None:
+            cues = cue_flags(text)
         for i in range(N_CUES):
             if cues >> i & 1:
                 idx.append(self.n_buckets + i)
@@ -200,9 +202,9 @@ class StageTagger:
         if not hasattr(self, "coef_"):
             raise RuntimeError("StageTagger is not fitted: call fit() or from_arrays() first")
 
-    def _proba_cues(self, text: str) -> tuple[list[float], int]:
+    def _proba_cues(self, text: str, cues: int | None = None) -> tuple[list[float], int]:
         """Row-normalised probabilities (as floats: numpy on 7-element arrays is mostly call overhead)."""
-        idx, n_grams, cues = self._features(text)
+        idx, n_grams, cues = self._features(text, cues)
         if idx:
             g = self._w[idx]
             z = self._b + g[n_grams:].sum(axis=0) * self.cue_weight
@@ -241,10 +243,11 @@ class StageTagger:
             out.append(self._labels[scores.index(max(scores))])
         return out
 
-    def tag(self, text: str) -> tuple[Stage, ...]:
-        """Stages of one message: cue-implied stages plus model labels at or above ``threshold``."""
+    def tag(self, text: str, cues: int | None = None) -> tuple[Stage, ...]:
+        """Stages of one message: cue-implied stages plus model labels at or above ``threshold``
+        (``cues``: the text's :func:`cue_flags`, when the caller has them already)."""
         self._check()
-        p, cues = self._proba_cues(text)
+        p, cues = self._proba_cues(text, cues)
         found = set(cue_stages(cues))
         for label, prob in zip(self._labels, p, strict=True):
             if prob >= self.threshold:

@@ -147,7 +147,7 @@ def _stages_from_bits(bits: int) -> tuple[Stage, ...]:
 class StageTaggerLike(Protocol):
     """What the detector needs from a stage tagger (see :mod:`safeguarding.detection.stages`)."""
 
-    def tag(self, text: str) -> tuple[Stage, ...]: ...
+    def tag(self, text: str, cues: int | None = None) -> tuple[Stage, ...]: ...
 
 
 class Detector:
@@ -385,7 +385,7 @@ class Detector:
         if contribution > 0 and (len(s.top) < self.config.evidence_k or contribution > s.top[-1][0]):
             # The stage tagger labels strong driving messages of an author who is not clearly benign.
             if self.tagger is not None and s.risk >= 0.2 and contribution >= self.config.support_margin:
-                for st in self.tagger.tag(message.text):
+                for st in self.tagger.tag(message.text, cues):
                     stage_bits |= 1 << _STAGE_INDEX[st]
             s.top.append([contribution, index, cues, stage_bits])
             s.top.sort(key=lambda t: -t[0])

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from safeguarding.detection import load_detector
-from safeguarding.detection.features import TextScorer, normalise
+from safeguarding.detection.features import TextScorer, hashed_normalised, normalise, python_hashed
 from safeguarding.synth import make_dataset
 
 speedups = pytest.importorskip("safeguarding.detection._speedups")
@@ -44,6 +44,12 @@ def test_random_text_matches_python(scorer: TextScorer, text: str) -> None:
     assert scorer.dot(norm) == scorer.python_dot(norm)
 
 
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=60) | st.text(max_size=40), st.sampled_from([1 << 16, 1 << 18, 7]))
+def test_buckets_match_python(text: str, n_buckets: int) -> None:
+    assert hashed_normalised(text, n_buckets) == python_hashed(text, n_buckets)
+
+
 def test_chat_matches_python(scorer: TextScorer) -> None:
     texts = [m.text for s in make_dataset(200, seed=3) for m in s.conversation.messages]
     for t in texts:
@@ -58,12 +64,15 @@ def test_long_text_uses_the_heap_path_and_matches(scorer: TextScorer) -> None:
     for n in (255, 256, 257, 600, 1999, 4000):
         text = " ".join(rng.choice(words) for _ in range(n))
         assert scorer.dot(text) == scorer.python_dot(text)
+        assert hashed_normalised(text, 1 << 16) == python_hashed(text, 1 << 16)
 
 
 def test_over_the_length_cap_falls_back_to_python(scorer: TextScorer) -> None:
     weights = np.asarray(load_detector().weights.text, dtype=np.float64).tobytes()
     huge = "ab " * 5000
     assert speedups.text_dot(huge, weights, scorer.n_buckets) is None
+    assert speedups.buckets(huge, 1 << 16) is None
+    assert hashed_normalised(huge) == python_hashed(huge)
     assert scorer.dot(huge) == scorer.python_dot(huge)
 
 
