@@ -126,7 +126,10 @@ classes occur.
 
 {_table(src_rows, ["source", "authors", "predators", "recall", "false alerts", "conv. AUC"])}
 
-Regularisation C={dev.get("C")} chosen on dev by source-balanced average precision.
+Regularisation C={dev.get("C")}, chosen on dev (`train.C_GRID` says how). Training weights:
+each class half the mass, each source an equal share within its class, then the negatives of the hard
+sources (Perverted-Justice decoys, PAN12 segments) weighted {info.get("hard_negative_weight", 1.0):g}x
+within the negatives (chosen on dev).
 
 ## Known failure modes
 - **Narrow positives.** All positives are Perverted-Justice-style chats with adult decoys from the 2000s;
