@@ -37,7 +37,10 @@ from safeguarding.types import (
 
 log = logging.getLogger(__name__)
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
+"""2: each author keeps his recent risks (format 1 kept a streak count; it still loads)."""
+NOT_ELIGIBLE = -1.0
+"""In ``AuthorState.recent``: the evidence rule did not hold at that message."""
 _SHORT = 24
 _SHORT_CACHE_SIZE = 20_000
 
@@ -75,7 +78,8 @@ class AuthorState:
     risk: float = 0.0
     margin: float = 0.0
     alerted: bool = False  # sticky: this author met the alert rule at some point
-    streak: int = 0  # his consecutive messages at which he was eligible
+    # his risk at each of his last `persistence` messages, NOT_ELIGIBLE where the evidence rule failed
+    recent: list[float] = field(default_factory=list)
     # top evidence: [contribution, index, cue_mask, stage_bits]
     top: list[list[float]] = field(default_factory=list)
     # running sums of the linear model (derived from the counters above; rebuilt on load)
@@ -203,7 +207,7 @@ class Detector:
                 s.supports,
                 s.top,
                 int(s.alerted),
-                s.streak,
+                s.recent,
                 [s.lin, s.any_sum, s.i_pm, s.i_sa, s.i_pa, s.i_sm, s.margin],
             ]
             for a, s in state.authors.items()
@@ -223,7 +227,7 @@ class Detector:
     def load_state(self, blob: bytes) -> ConversationState:
         try:
             doc = json.loads(blob)
-            if doc.get("f") != STATE_FORMAT:
+            if doc.get("f") not in (1, STATE_FORMAT):
                 raise InputError(f"unsupported detector state format {doc.get('f')!r}")
             state = ConversationState(
                 conversation=doc["c"],
@@ -246,7 +250,8 @@ class Detector:
                     supports=v[8],
                     top=[list(t) for t in v[9]],
                     alerted=bool(v[10]),
-                    streak=v[11],
+                    # format 1 kept a streak count: the window starts again (``alerted`` is kept)
+                    recent=[float(x) for x in v[11]] if isinstance(v[11], list) else [],
                 )
                 s.lin, s.any_sum, s.i_pm, s.i_sa, s.i_pa, s.i_sm, s.margin = (float(x) for x in v[12])
                 state.authors[a] = s
@@ -390,8 +395,12 @@ class Detector:
             s.top.append([contribution, index, cues, stage_bits])
             s.top.sort(key=lambda t: -t[0])
             del s.top[self.config.evidence_k :]
-        s.streak = s.streak + 1 if self.eligible(s) else 0
-        if s.streak >= self.config.persistence:
+        c = self.config
+        recent = s.recent
+        recent.append(s.risk if s.n >= c.min_messages and s.supports >= c.min_support else NOT_ELIGIBLE)
+        if len(recent) > c.persistence:
+            del recent[: len(recent) - c.persistence]
+        if not s.alerted and len(recent) == c.persistence and min(recent) >= c.threshold:
             s.alerted = True
         return self._assessment(state, index)
 
@@ -409,12 +418,13 @@ class Detector:
 
     def eligible_author(self, state: ConversationState, threshold: float) -> str | None:
         """The riskiest author who meets the alert rule at ``threshold`` instead of the model's own (the
-        engine's policy may set one: ``[alerts] grooming_risk``): risk and minimum evidence, now."""
-        c = self.config
+        engine's policy may set one: ``[alerts] grooming_risk``): minimum evidence, and risk at or over
+        ``threshold`` at each of his last ``persistence`` messages, as with the model's own threshold."""
+        p = self.config.persistence
         found = [
             (s.risk, a)
             for a, s in state.authors.items()
-            if s.risk >= threshold and s.n >= c.min_messages and s.supports >= c.min_support
+            if len(s.recent) >= p and min(s.recent[-p:]) >= threshold
         ]
         return max(found)[1] if found else None
 

@@ -124,3 +124,50 @@ def test_resume_after_every_message_is_exact(bundled: Detector) -> None:
                 b.stages,
             )
         assert bundled.dump_state(straight) == bundled.dump_state(resumed)
+
+
+GROOMING_LINES = (
+    "hey ur pics are so cute",
+    "how old r u?",
+    "ur really mature for 13",
+    "r ur parents home?",
+    "dont tell them we talk ok, its our secret",
+    "add me on snap, ill send u robux",
+)
+
+
+def test_a_policy_threshold_keeps_the_persistence_rule(bundled: Detector) -> None:
+    """``eligible_author`` (the engine's ``[alerts] grooming_risk``) needs the risk held at each of the
+    author's last ``persistence`` messages, as the model's own threshold does."""
+    from dataclasses import replace
+
+    det = Detector(bundled.weights, replace(bundled.config, persistence=3), version=bundled.version)
+    state = det.new_state("c")
+    for m in GROOMING_LINES:
+        det.update(state, Message("a1", m))
+    s = state.authors["a1"]
+    assert len(s.recent) == 3
+    low = min(s.recent)
+    assert low > 0.0
+    assert det.eligible_author(state, low) == "a1"
+    s.recent[1] = low / 2  # one message of the three under the threshold: not yet
+    assert det.eligible_author(state, low) is None
+    s.recent[1] = -1.0  # the evidence rule failed at that message
+    assert det.eligible_author(state, 0.0) is None
+
+
+def test_a_format_1_state_still_loads(bundled: Detector) -> None:
+    import json
+
+    state = bundled.new_state("c")
+    for m in GROOMING_LINES:
+        bundled.update(state, Message("a1", m))
+    doc = json.loads(bundled.dump_state(state))
+    assert doc["f"] == 2
+    doc["f"] = 1
+    for v in doc["a"].values():
+        v[11] = 2  # format 1 kept a streak count where format 2 keeps the recent risks
+    old = bundled.load_state(json.dumps(doc).encode())
+    assert old.authors["a1"].recent == []
+    assert old.authors["a1"].alerted == state.authors["a1"].alerted
+    assert old.flagged == state.flagged
