@@ -210,10 +210,72 @@ static PyObject *buckets(PyObject *self, PyObject *args) {
     return list;
 }
 
+/* row_sums(norm, weights, n_cols, n_buckets): the distinct n-gram buckets of the text in order of first
+ * occurrence, and per column the sum of the weight rows of those buckets, added one row after another
+ * (weights: float64, row-major, n_cols per row, at least n_buckets rows). The stage tagger's scores. */
+static PyObject *row_sums(PyObject *self, PyObject *args) {
+    PyObject *norm;
+    Py_buffer wbuf;
+    Py_ssize_t n_cols, n_buckets;
+    if (!PyArg_ParseTuple(args, "Uy*nn:row_sums", &norm, &wbuf, &n_cols, &n_buckets)) return NULL;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(norm);
+    if (len > MAX_LEN || n_cols <= 0 || n_cols > 64 || n_buckets <= 0 ||
+        wbuf.len < n_buckets * n_cols * (Py_ssize_t)sizeof(double)) {
+        PyBuffer_Release(&wbuf);
+        Py_RETURN_NONE;
+    }
+    const double *w = (const double *)wbuf.buf;
+    Py_ssize_t max_grams = 2 * len + 1;
+    Py_ssize_t table = 1;
+    while (table < 2 * max_grams) table <<= 1;
+    uint32_t sg[SMALL_GRAMS], sb[SMALL_GRAMS];
+    int32_t sc[SMALL_GRAMS], ss[2 * SMALL_GRAMS];
+    uint32_t *grams = sg;
+    Counts c = {sb, sc, ss, 0, table - 1, 0};
+    void *heap = NULL;
+    if (table > 2 * SMALL_GRAMS) {
+        heap = PyMem_Malloc((size_t)max_grams * (2 * sizeof(uint32_t) + sizeof(int32_t)) +
+                            (size_t)table * sizeof(int32_t));
+        if (heap == NULL) {
+            PyBuffer_Release(&wbuf);
+            return PyErr_NoMemory();
+        }
+        grams = (uint32_t *)heap;
+        c.bucket = grams + max_grams;
+        c.count = (int32_t *)(c.bucket + max_grams);
+        c.slot = c.count + max_grams;
+    }
+    memset(c.slot, 0xFF, (size_t)table * sizeof(int32_t));
+    Py_ssize_t n = scan(PyUnicode_KIND(norm), PyUnicode_DATA(norm), len, (uint32_t)n_buckets, grams);
+    for (Py_ssize_t k = 0; k < n; k++) add(&c, grams[k]);
+    double sums[64] = {0.0};
+    for (Py_ssize_t k = 0; k < c.n; k++) {
+        const double *row = w + (Py_ssize_t)c.bucket[k] * n_cols;
+        for (Py_ssize_t j = 0; j < n_cols; j++) sums[j] += row[j];
+    }
+    PyMem_Free(heap);
+    PyBuffer_Release(&wbuf);
+    PyObject *list = PyList_New(n_cols);
+    if (list == NULL) return NULL;
+    for (Py_ssize_t j = 0; j < n_cols; j++) {
+        PyObject *v = PyFloat_FromDouble(sums[j]);
+        if (v == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, j, v);
+    }
+    return Py_BuildValue("(Nn)", list, c.n);
+}
+
 static PyMethodDef methods[] = {
     {"text_dot", text_dot, METH_VARARGS,
      "text_dot(norm, weights, n_buckets) -> float | None: the L2-normalised hashed n-gram vector of an "
      "already normalised message dotted with float64 weights; None when the Python path must run."},
+    {"row_sums", row_sums, METH_VARARGS,
+     "row_sums(norm, weights, n_cols, n_buckets) -> (list[float], int) | None: per column, the sum of the "
+     "float64 weight rows of the text's distinct n-gram buckets (in order of first occurrence), and how "
+     "many distinct buckets; None when the Python path must run."},
     {"buckets", buckets, METH_VARARGS,
      "buckets(norm, n_buckets) -> list[int] | None: hashed_normalised(norm, n_buckets), or None when the "
      "Python path must run."},

@@ -76,7 +76,7 @@ def hashed_features(text: str, n_buckets: int = N_BUCKETS) -> list[int]:
 def hashed_normalised(norm: str, n_buckets: int = N_BUCKETS) -> list[int]:
     """:func:`hashed_features` of text already passed through :func:`normalise` (in C when the
     accelerator was built: the same list)."""
-    native = _native()
+    native = accelerator()
     if native is not None:
         out: list[int] | None = native.buckets(norm, n_buckets)
         if out is not None:
@@ -125,7 +125,7 @@ def hashed_counts(
 
 
 @functools.cache
-def _native() -> ModuleType | None:
+def accelerator() -> ModuleType | None:
     """The C accelerator, unless it was not built or ``SAFEGUARDING_PURE_PYTHON`` is set (read once)."""
     if os.environ.get("SAFEGUARDING_PURE_PYTHON", "").strip() not in ("", "0"):
         return None
@@ -146,7 +146,7 @@ class TextScorer:
         w64 = np.ascontiguousarray(weights, dtype=np.float64)
         self.n_buckets = int(w64.shape[0])
         self._weights_list: list[float] = w64.tolist()
-        self._native = _native()
+        self._native = accelerator()
         self._weights_bytes = w64.tobytes() if self._native is not None else b""
 
     @property

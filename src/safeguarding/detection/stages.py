@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from safeguarding.detection.cues import CUE_STAGES, N_CUES, Cue, cue_flags
-from safeguarding.detection.features import hashed_features
+from safeguarding.detection.cues import CUE_STAGES, N_CUES, Cue, cue_flags, cues_of_normalised
+from safeguarding.detection.features import accelerator, hashed_features, hashed_normalised, normalise
 from safeguarding.errors import InputError
 from safeguarding.types import STAGES, Stage
 
@@ -174,18 +174,25 @@ class StageTagger:
         return self
 
     def _prepare(self) -> None:
-        # Row-major (n_features, n_classes): one gather of a few rows per message.
-        self._w = np.ascontiguousarray(self.coef_.T, dtype=np.float64)
-        self._b = self.intercept_.astype(np.float64)
+        # Row-major (n_features, n_classes). Scoring adds the rows of a message's features one after
+        # another (in C when the accelerator was built, else in Python over the non-zero rows: adding a
+        # zero row changes no bit, so both give the same sums).
+        w = np.ascontiguousarray(self.coef_.T, dtype=np.float64)
+        nonzero = np.flatnonzero(np.any(w != 0, axis=1))
+        self._rows: dict[int, list[float]] = dict(zip(nonzero.tolist(), w[nonzero].tolist(), strict=True))
+        self._n_classes = w.shape[1]
+        self._bias: list[float] = self.intercept_.astype(np.float64).tolist()
+        self._native = accelerator()
+        self._w_bytes = w.tobytes() if self._native is not None else b""
         self._labels: list[str] = [str(c) for c in self.classes_]
+        self._tags: dict[tuple[int, tuple[bool, ...]], tuple[Stage, ...]] = {}
 
-    def _features(self, text: str, cues: int | None = None) -> tuple[list[int], int, int]:
+    def _features(self, text: str) -> tuple[list[int], int, int]:
         """Distinct n-gram buckets, the feature ids of the cues that fired appended, and the cue mask
-        (``cues``: the text's :func:`cue_flags` when the caller has them already)."""
+        (a training row; scoring adds weight rows instead, see :meth:`_proba_cues`)."""
         idx = list(set(hashed_features(text, self.n_buckets)))
         n_grams = len(idx)
-        if cues is None:
-            cues = cue_flags(text)
+        cues = cue_flags(text)
         for i in range(N_CUES):
             if cues >> i & 1:
                 idx.append(self.n_buckets + i)
@@ -202,17 +209,45 @@ class StageTagger:
         if not hasattr(self, "coef_"):
             raise RuntimeError("StageTagger is not fitted: call fit() or from_arrays() first")
 
+    def _gram_sums(self, norm: str) -> tuple[list[float], int]:
+        """Per class, the sum of the weight rows of the text's distinct n-gram buckets (in order of first
+        occurrence), and how many distinct buckets."""
+        if self._native is not None:
+            out: tuple[list[float], int] | None = self._native.row_sums(
+                norm, self._w_bytes, self._n_classes, self.n_buckets
+            )
+            if out is not None:
+                return out
+        return self._python_gram_sums(norm)
+
+    def _python_gram_sums(self, norm: str) -> tuple[list[float], int]:
+        distinct = list(dict.fromkeys(hashed_normalised(norm, self.n_buckets)))
+        sums = [0.0] * self._n_classes
+        rows = self._rows
+        for b in distinct:
+            row = rows.get(b)
+            if row is not None:
+                sums = [x + y for x, y in zip(sums, row, strict=True)]
+        return sums, len(distinct)
+
     def _proba_cues(self, text: str, cues: int | None = None) -> tuple[list[float], int]:
-        """Row-normalised probabilities (as floats: numpy on 7-element arrays is mostly call overhead)."""
-        idx, n_grams, cues = self._features(text, cues)
-        if idx:
-            g = self._w[idx]
-            z = self._b + g[n_grams:].sum(axis=0) * self.cue_weight
-            if n_grams:
-                z += g[:n_grams].sum(axis=0) * (1.0 / math.sqrt(n_grams))
-            logits: list[float] = z.tolist()
-        else:
-            logits = self._b.tolist()
+        """Row-normalised probabilities (plain floats: numpy on 7-element arrays is mostly call overhead)
+        and the cue mask (``cues``: the text's :func:`cue_flags`, when the caller has them already)."""
+        norm = normalise(text)
+        if cues is None:
+            cues = cues_of_normalised(norm)[0]
+        gram, n_grams = self._gram_sums(norm)
+        cue = [0.0] * self._n_classes
+        bits = cues
+        while bits:  # the cues that fired, lowest bit first
+            low = bits & -bits
+            bits ^= low
+            row = self._rows.get(self.n_buckets + low.bit_length() - 1)
+            if row is not None:
+                cue = [x + y for x, y in zip(cue, row, strict=True)]
+        scale = 1.0 / math.sqrt(n_grams) if n_grams else 0.0
+        cw = self.cue_weight
+        logits = [b + c * cw + g * scale for b, c, g in zip(self._bias, cue, gram, strict=True)]
         p = [0.5 + 0.5 * math.tanh(0.5 * v) for v in logits]  # the logistic function, overflow-free
         total = sum(p)
         return [v / total for v in p], cues
@@ -248,11 +283,18 @@ class StageTagger:
         (``cues``: the text's :func:`cue_flags`, when the caller has them already)."""
         self._check()
         p, cues = self._proba_cues(text, cues)
-        found = set(cue_stages(cues))
-        for label, prob in zip(self._labels, p, strict=True):
-            if prob >= self.threshold:
-                found.update(label_stages(label, cues))
-        return tuple(s for s in STAGES if s in found)
+        t = self.threshold
+        key = (cues, tuple([v >= t for v in p]))  # the stages depend on nothing else
+        stages = self._tags.get(key)
+        if stages is None:
+            found = set(cue_stages(cues))
+            for label, passed in zip(self._labels, key[1], strict=True):
+                if passed:
+                    found.update(label_stages(label, cues))
+            if len(self._tags) >= 4096:
+                self._tags.clear()
+            stages = self._tags[key] = tuple(s for s in STAGES if s in found)
+        return stages
 
     # -- persistence -------------------------------------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:

@@ -80,3 +80,23 @@ def test_wrong_weights_size_falls_back() -> None:
     assert speedups.text_dot("hello", b"\0" * 8 * 3, 4) is None
     with pytest.raises(TypeError):
         speedups.text_dot(b"hello", b"\0" * 32, 4)  # type: ignore[arg-type]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=80) | st.text(max_size=40))
+def test_stage_tagger_sums_match_python(text: str) -> None:
+    tagger = load_detector().tagger
+    assert tagger is not None
+    norm = normalise(text)
+    assert tagger._gram_sums(norm) == tagger._python_gram_sums(norm)
+
+
+def test_stage_tagger_on_chat_matches_python() -> None:
+    tagger = load_detector().tagger
+    assert tagger is not None
+    texts = [m.text for s in make_dataset(100, seed=5) for m in s.conversation.messages]
+    long = " ".join(texts[:400])  # past the stack buffers
+    for t in [*texts, long]:
+        norm = normalise(t)
+        assert tagger._gram_sums(norm) == tagger._python_gram_sums(norm)
+    assert any(tagger._gram_sums(normalise(t))[0] != [0.0] * len(tagger._labels) for t in texts)
