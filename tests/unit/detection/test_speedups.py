@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -14,11 +15,15 @@ from safeguarding.detection import load_detector
 from safeguarding.detection.features import TextScorer, hashed_normalised, normalise, python_hashed
 from safeguarding.synth import make_dataset
 
-speedups = pytest.importorskip("safeguarding.detection._speedups")
+
+@pytest.fixture(scope="module")
+def speedups() -> ModuleType:
+    """The built extension (skips where it was not built; CI checks that it was, below)."""
+    return pytest.importorskip("safeguarding.detection._speedups")
 
 
 @pytest.fixture(scope="module")
-def scorer() -> TextScorer:
+def scorer(speedups: ModuleType) -> TextScorer:
     s = TextScorer(load_detector().weights.text)
     if not s.native:
         pytest.skip("SAFEGUARDING_PURE_PYTHON is set")
@@ -26,7 +31,8 @@ def scorer() -> TextScorer:
 
 
 def test_ci_builds_the_accelerator() -> None:
-    """CI sets SAFEGUARDING_EXPECT_NATIVE: a silently failed build would otherwise only show as speed."""
+    """CI sets SAFEGUARDING_EXPECT_NATIVE: a silently failed build would otherwise only show as speed
+    (this test must not depend on the ``speedups`` fixture, which skips when there is no extension)."""
     if os.environ.get("SAFEGUARDING_EXPECT_NATIVE"):
         assert TextScorer(np.zeros(8)).native
 
@@ -67,7 +73,7 @@ def test_long_text_uses_the_heap_path_and_matches(scorer: TextScorer) -> None:
         assert hashed_normalised(text, 1 << 16) == python_hashed(text, 1 << 16)
 
 
-def test_over_the_length_cap_falls_back_to_python(scorer: TextScorer) -> None:
+def test_over_the_length_cap_falls_back_to_python(scorer: TextScorer, speedups: ModuleType) -> None:
     weights = np.asarray(load_detector().weights.text, dtype=np.float64).tobytes()
     huge = "ab " * 5000
     assert speedups.text_dot(huge, weights, scorer.n_buckets) is None
@@ -76,7 +82,7 @@ def test_over_the_length_cap_falls_back_to_python(scorer: TextScorer) -> None:
     assert scorer.dot(huge) == scorer.python_dot(huge)
 
 
-def test_wrong_weights_size_falls_back() -> None:
+def test_wrong_weights_size_falls_back(speedups: ModuleType) -> None:
     assert speedups.text_dot("hello", b"\0" * 8 * 3, 4) is None
     with pytest.raises(TypeError):
         speedups.text_dot(b"hello", b"\0" * 32, 4)  # type: ignore[arg-type]
