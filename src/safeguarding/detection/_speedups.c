@@ -141,45 +141,61 @@ static Py_ssize_t scan(int kind, const void *data, Py_ssize_t len, uint32_t nb, 
     return n;
 }
 
+/* The distinct buckets of a text with their counts, in scratch space on the stack for ordinary
+ * messages and on the heap (d->heap, to PyMem_Free) past SMALL_GRAMS n-grams. */
+typedef struct {
+    Counts c;
+    void *heap;
+    uint32_t grams[SMALL_GRAMS], bucket[SMALL_GRAMS];
+    int32_t count[SMALL_GRAMS], slot[2 * SMALL_GRAMS];
+} Distinct;
+
+/* Fills d from the text's n-grams; -1 when out of memory (nothing to free then). */
+static int count_distinct(PyObject *norm, Py_ssize_t len, uint32_t nb, Distinct *d) {
+    /* At most one token per character: 2 n-grams per token plus the end bigram. */
+    Py_ssize_t max_grams = 2 * len + 1;
+    Py_ssize_t table = 1;
+    while (table < 2 * max_grams) table <<= 1;
+    uint32_t *grams = d->grams;
+    d->heap = NULL;
+    d->c = (Counts){d->bucket, d->count, d->slot, 0, table - 1, 0};
+    if (table > 2 * SMALL_GRAMS) {
+        d->heap = PyMem_Malloc((size_t)max_grams * (2 * sizeof(uint32_t) + sizeof(int32_t)) +
+                               (size_t)table * sizeof(int32_t));
+        if (d->heap == NULL) return -1;
+        grams = (uint32_t *)d->heap;
+        d->c.bucket = grams + max_grams;
+        d->c.count = (int32_t *)(d->c.bucket + max_grams);
+        d->c.slot = d->c.count + max_grams;
+    }
+    memset(d->c.slot, 0xFF, (size_t)table * sizeof(int32_t));
+    Py_ssize_t n = scan(PyUnicode_KIND(norm), PyUnicode_DATA(norm), len, nb, grams);
+    for (Py_ssize_t k = 0; k < n; k++) add(&d->c, grams[k]);
+    return 0;
+}
+
 static PyObject *text_dot(PyObject *self, PyObject *args) {
     PyObject *norm;
     Py_buffer wbuf;
     Py_ssize_t n_buckets;
     if (!PyArg_ParseTuple(args, "Uy*n:text_dot", &norm, &wbuf, &n_buckets)) return NULL;
     Py_ssize_t len = PyUnicode_GET_LENGTH(norm);
-    if (len > MAX_LEN || n_buckets <= 0 || wbuf.len != n_buckets * (Py_ssize_t)sizeof(double)) {
+    if (len > MAX_LEN || n_buckets <= 0 || n_buckets > 0xFFFFFFFFLL ||
+        wbuf.len != n_buckets * (Py_ssize_t)sizeof(double)) {
         PyBuffer_Release(&wbuf);
         Py_RETURN_NONE;
     }
     const double *w = (const double *)wbuf.buf;
-    /* At most one token per character: 2 n-grams per token plus the end bigram. */
-    Py_ssize_t max_grams = 2 * len + 1;
-    Py_ssize_t table = 1;
-    while (table < 2 * max_grams) table <<= 1;
-    uint32_t sg[SMALL_GRAMS], sb[SMALL_GRAMS];
-    int32_t sc[SMALL_GRAMS], ss[2 * SMALL_GRAMS];
-    uint32_t *grams = sg;
-    Counts c = {sb, sc, ss, 0, table - 1, 0};
-    void *heap = NULL;
-    if (table > 2 * SMALL_GRAMS) {
-        heap = PyMem_Malloc((size_t)max_grams * (2 * sizeof(uint32_t) + sizeof(int32_t)) +
-                            (size_t)table * sizeof(int32_t));
-        if (heap == NULL) {
-            PyBuffer_Release(&wbuf);
-            return PyErr_NoMemory();
-        }
-        grams = (uint32_t *)heap;
-        c.bucket = grams + max_grams;
-        c.count = (int32_t *)(c.bucket + max_grams);
-        c.slot = c.count + max_grams;
+    Distinct d;
+    if (count_distinct(norm, len, (uint32_t)n_buckets, &d) < 0) {
+        PyBuffer_Release(&wbuf);
+        return PyErr_NoMemory();
     }
-    memset(c.slot, 0xFF, (size_t)table * sizeof(int32_t));
-    Py_ssize_t n = scan(PyUnicode_KIND(norm), PyUnicode_DATA(norm), len, (uint32_t)n_buckets, grams);
-    for (Py_ssize_t k = 0; k < n; k++) add(&c, grams[k]);
+    const Counts c = d.c;
     double dot = 0.0;
     for (Py_ssize_t k = 0; k < c.n; k++) dot += w[c.bucket[k]] * (double)c.count[k];
     double inv = c.sq ? 1.0 / sqrt((double)c.sq) : 0.0;
-    PyMem_Free(heap);
+    PyMem_Free(d.heap);
     PyBuffer_Release(&wbuf);
     return PyFloat_FromDouble(dot * inv);
 }
@@ -219,41 +235,24 @@ static PyObject *row_sums(PyObject *self, PyObject *args) {
     Py_ssize_t n_cols, n_buckets;
     if (!PyArg_ParseTuple(args, "Uy*nn:row_sums", &norm, &wbuf, &n_cols, &n_buckets)) return NULL;
     Py_ssize_t len = PyUnicode_GET_LENGTH(norm);
-    if (len > MAX_LEN || n_cols <= 0 || n_cols > 64 || n_buckets <= 0 ||
+    if (len > MAX_LEN || n_cols <= 0 || n_cols > 64 || n_buckets <= 0 || n_buckets > 0xFFFFFFFFLL ||
         wbuf.len < n_buckets * n_cols * (Py_ssize_t)sizeof(double)) {
         PyBuffer_Release(&wbuf);
         Py_RETURN_NONE;
     }
     const double *w = (const double *)wbuf.buf;
-    Py_ssize_t max_grams = 2 * len + 1;
-    Py_ssize_t table = 1;
-    while (table < 2 * max_grams) table <<= 1;
-    uint32_t sg[SMALL_GRAMS], sb[SMALL_GRAMS];
-    int32_t sc[SMALL_GRAMS], ss[2 * SMALL_GRAMS];
-    uint32_t *grams = sg;
-    Counts c = {sb, sc, ss, 0, table - 1, 0};
-    void *heap = NULL;
-    if (table > 2 * SMALL_GRAMS) {
-        heap = PyMem_Malloc((size_t)max_grams * (2 * sizeof(uint32_t) + sizeof(int32_t)) +
-                            (size_t)table * sizeof(int32_t));
-        if (heap == NULL) {
-            PyBuffer_Release(&wbuf);
-            return PyErr_NoMemory();
-        }
-        grams = (uint32_t *)heap;
-        c.bucket = grams + max_grams;
-        c.count = (int32_t *)(c.bucket + max_grams);
-        c.slot = c.count + max_grams;
+    Distinct d;
+    if (count_distinct(norm, len, (uint32_t)n_buckets, &d) < 0) {
+        PyBuffer_Release(&wbuf);
+        return PyErr_NoMemory();
     }
-    memset(c.slot, 0xFF, (size_t)table * sizeof(int32_t));
-    Py_ssize_t n = scan(PyUnicode_KIND(norm), PyUnicode_DATA(norm), len, (uint32_t)n_buckets, grams);
-    for (Py_ssize_t k = 0; k < n; k++) add(&c, grams[k]);
+    const Counts c = d.c;
     double sums[64] = {0.0};
     for (Py_ssize_t k = 0; k < c.n; k++) {
         const double *row = w + (Py_ssize_t)c.bucket[k] * n_cols;
         for (Py_ssize_t j = 0; j < n_cols; j++) sums[j] += row[j];
     }
-    PyMem_Free(heap);
+    PyMem_Free(d.heap);
     PyBuffer_Release(&wbuf);
     PyObject *list = PyList_New(n_cols);
     if (list == NULL) return NULL;
