@@ -397,7 +397,7 @@ class Detector:
             del s.top[self.config.evidence_k :]
         c = self.config
         recent = s.recent
-        recent.append(s.risk if s.n >= c.min_messages and s.supports >= c.min_support else NOT_ELIGIBLE)
+        recent.append(s.risk if self.has_evidence(s) else NOT_ELIGIBLE)
         if len(recent) > c.persistence:
             del recent[: len(recent) - c.persistence]
         if not s.alerted and len(recent) == c.persistence and min(recent) >= c.threshold:
@@ -411,10 +411,13 @@ class Detector:
             del state.authors[victim]
             state.views.pop(victim, None)
 
+    def has_evidence(self, s: AuthorState) -> bool:
+        """The minimum-evidence half of the alert rule: enough messages, enough of them supporting."""
+        return s.n >= self.config.min_messages and s.supports >= self.config.min_support
+
     def eligible(self, s: AuthorState) -> bool:
         """Whether an author meets the alert rule now: risk over threshold with minimum evidence."""
-        c = self.config
-        return s.risk >= c.threshold and s.n >= c.min_messages and s.supports >= c.min_support
+        return s.risk >= self.config.threshold and self.has_evidence(s)
 
     def eligible_author(self, state: ConversationState, threshold: float) -> str | None:
         """The riskiest author who meets the alert rule at ``threshold`` instead of the model's own (the

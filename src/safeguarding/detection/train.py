@@ -208,26 +208,25 @@ Peaks = list[tuple[str, int, dict[int, float]]]
 
 
 def author_peaks(det: Detector, records: Iterable[LabelledConversation]) -> dict[int, Peaks]:
-    """Stream records with ``det`` (threshold ignored) and note, per author and persistence p, the highest
-    risk he held over p consecutive own messages while meeting the evidence rule, as of his k-th message
-    for k in :data:`EVAL_CHECKPOINTS` (authors with at least k messages). An author is flagged by
-    threshold t and persistence p within k messages exactly when that value is at least t.
+    """Stream records with ``det``'s model (its threshold and persistence set aside) and note, per author
+    and persistence p, the highest risk he held over p consecutive own messages while meeting the
+    evidence rule, as of his k-th message for k in :data:`EVAL_CHECKPOINTS` (authors with at least k
+    messages). An author is flagged by threshold t and persistence p within k messages exactly when that
+    value is at least t. The windows are the detector's own (``AuthorState.recent``), kept as long as
+    the longest persistence tried.
     """
     out: dict[int, Peaks] = {p: [] for p in PERSISTENCE_GRID}
-    longest = max(PERSISTENCE_GRID)
+    wide = Detector(det.weights, replace(det.config, persistence=max(PERSISTENCE_GRID)), version=det.version)
     for rec in records:
-        state = det.new_state(rec.conversation.id)
-        recent: dict[str, list[float]] = {}
+        state = wide.new_state(rec.conversation.id)
         peak: dict[str, list[float]] = {}
         at: dict[str, dict[int, list[float]]] = {}
         for m in rec.conversation.messages:
-            det.update(state, m)
+            wide.update(state, m)
             s = state.authors.get(m.author)
             if s is None:
                 continue
-            r = recent.setdefault(m.author, [])
-            r.append(s.risk if det.eligible(s) else 0.0)
-            del r[:-longest]
+            r = s.recent
             pk = peak.setdefault(m.author, [0.0] * len(PERSISTENCE_GRID))
             for i, p in enumerate(PERSISTENCE_GRID):
                 if len(r) >= p:
