@@ -138,8 +138,8 @@ def accelerator() -> ModuleType | None:
 
 class TextScorer:
     """The text half of a message's score: its L2-normalised hashed n-gram vector dotted with the model's
-    text weights, from normalised text. Uses the C accelerator when it was built (ASCII text; anything
-    else falls back here) unless ``SAFEGUARDING_PURE_PYTHON`` is set; both paths agree to the bit.
+    text weights, from normalised text. Uses the C accelerator when it was built (a text past its length
+    cap falls back here) unless ``SAFEGUARDING_PURE_PYTHON`` is set; both paths agree to the bit.
     """
 
     def __init__(self, weights: np.ndarray) -> None:
