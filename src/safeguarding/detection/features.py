@@ -145,9 +145,11 @@ class TextScorer:
     def __init__(self, weights: np.ndarray) -> None:
         w64 = np.ascontiguousarray(weights, dtype=np.float64)
         self.n_buckets = int(w64.shape[0])
-        self._weights_list: list[float] = w64.tolist()
         self._native = accelerator()
-        self._weights_bytes = w64.tobytes() if self._native is not None else b""
+        # The accelerator reads the bytes; the Python path a list of floats (8 MB for 2^18 buckets),
+        # built only when that path first runs.
+        self._weights_bytes = w64.tobytes()
+        self._weights_list: list[float] | None = None if self._native is not None else w64.tolist()
 
     @property
     def native(self) -> bool:
@@ -165,6 +167,8 @@ class TextScorer:
         """The pure-Python computation (the reference the accelerator must match)."""
         counts, sq = hashed_counts(norm, self.n_buckets, python_hashed)
         tw = self._weights_list
+        if tw is None:
+            tw = self._weights_list = np.frombuffer(self._weights_bytes, dtype=np.float64).tolist()
         dot = 0.0
         for b, v in counts.items():
             dot += tw[b] * v
