@@ -9,6 +9,7 @@ False
 """
 
 from safeguarding.detection.loading import bundled_model_dir, load_detector
-from safeguarding.detection.streaming import ConversationState, Detector, DetectorConfig
+from safeguarding.detection.state import ConversationState
+from safeguarding.detection.streaming import Detector, DetectorConfig
 
 __all__ = ["ConversationState", "Detector", "DetectorConfig", "bundled_model_dir", "load_detector"]
