@@ -18,12 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from safeguarding.detection.cues import cue_flags
-from safeguarding.detection.stages import (
-    DATASET_LABELS,
-    evaluate_stages,
-    load_stage_items,
-    train_stage_tagger,
-)
+from safeguarding.detection.stage_training import evaluate_stages, load_stage_items, train_stage_tagger
+from safeguarding.detection.stages import DATASET_LABELS
 
 
 def _rate(fn: Callable[[str], object], texts: Sequence[str], passes: int = 5) -> float:

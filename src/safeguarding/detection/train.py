@@ -391,7 +391,7 @@ def _fit_tagger(
     if not path.is_file():
         progress("no grooming-stage labels found: the stage tagger uses cue rules only")
         return None
-    from safeguarding.detection.stages import load_stage_items, train_stage_tagger
+    from safeguarding.detection.stage_training import load_stage_items, train_stage_tagger
 
     tagger = train_stage_tagger(load_stage_items(path), random_state=opts.seed)
     return tagger.to_arrays()

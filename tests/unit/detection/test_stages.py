@@ -9,18 +9,14 @@ import numpy as np
 import pytest
 
 from safeguarding.detection.cues import N_CUES, Cue
-from safeguarding.detection.stages import (
-    DATASET_LABELS,
-    OFFLINE,
-    StageTagger,
+from safeguarding.detection.stage_training import (
     evaluate_stages,
-    label_stages,
     load_stage_items,
     macro_f1,
-    rule_label,
     seed_examples,
     train_stage_tagger,
 )
+from safeguarding.detection.stages import DATASET_LABELS, OFFLINE, StageTagger, label_stages, rule_label
 from safeguarding.errors import InputError
 from safeguarding.types import Stage
 
